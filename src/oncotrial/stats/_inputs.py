@@ -1,0 +1,106 @@
+"""Validation of the arrays every statistic takes: clear errors, never silent NaN.
+
+Rows in messages are 1-based positions in the data as given (the first data row is row 1;
+in a CSV with a header line, row r is on line r + 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from oncotrial.errors import DataError, describe_value
+
+ArrayLike = Sequence[Any] | np.ndarray | pd.Series
+
+
+def _first_bad(mask: np.ndarray) -> int:
+    return int(np.flatnonzero(mask)[0])
+
+
+def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
+    """Times as a float array: numeric, finite and >= 0, else :class:`DataError`."""
+    raw = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
+    try:
+        times = np.asarray(raw, dtype=float)
+    except (TypeError, ValueError):
+        numeric = pd.to_numeric(pd.Series(np.asarray(raw, dtype=object)), errors="coerce")
+        bad = numeric.isna().to_numpy() & pd.notna(pd.Series(np.asarray(raw, dtype=object)))
+        i = _first_bad(bad)
+        raise DataError(
+            f"column {name!r}, row {i + 1}: value {describe_value(raw[i])} is not a number; "
+            "times must be numeric and >= 0",
+            column=name, row=i + 1, value=str(raw[i]),
+        ) from None
+    if times.ndim != 1:
+        raise DataError(f"column {name!r}: expected a 1-dimensional array", column=name)
+    if times.size == 0:
+        raise DataError(f"column {name!r}: no rows; at least one subject is needed", column=name)
+    missing = np.isnan(times)
+    if missing.any():
+        i = _first_bad(missing)
+        raise DataError(
+            f"column {name!r}, row {i + 1}: missing time; every subject needs a time >= 0",
+            column=name, row=i + 1, value=None,
+        )
+    bad = ~np.isfinite(times) | (times < 0)
+    if bad.any():
+        i = _first_bad(bad)
+        raise DataError(
+            f"column {name!r}, row {i + 1}: time {times[i]!r} is invalid; times must be finite "
+            "and >= 0",
+            column=name, row=i + 1, value=float(times[i]),
+        )
+    return times
+
+
+def as_events(values: ArrayLike, name: str = "event", n: int | None = None) -> np.ndarray:
+    """Event indicators as an int8 array of 0 (censored) and 1 (event)."""
+    raw = np.asarray(values)
+    if n is not None and raw.shape[0] != n:
+        raise DataError(
+            f"column {name!r}: has {raw.shape[0]} rows but the times have {n}",
+            column=name, rows=int(raw.shape[0]), expected=n,
+        )
+    if raw.dtype == bool:
+        return raw.astype(np.int8)
+    numeric = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
+    bad = ~np.isin(numeric, (0.0, 1.0))
+    if bad.any():
+        i = _first_bad(bad)
+        raise DataError(
+            f"column {name!r}, row {i + 1}: event code {describe_value(raw[i])} is invalid; "
+            "use 1 for an event and 0 for censored",
+            column=name, row=i + 1, value=str(raw[i]), valid=[0, 1],
+        )
+    return numeric.astype(np.int8)
+
+
+def as_groups(
+    values: ArrayLike, name: str = "arm", n: int | None = None, min_levels: int = 1
+) -> np.ndarray:
+    """Group labels as an object array without missing values, with >= ``min_levels`` levels."""
+    raw = np.asarray(values, dtype=object)
+    if n is not None and raw.shape[0] != n:
+        raise DataError(
+            f"column {name!r}: has {raw.shape[0]} rows but the times have {n}",
+            column=name, rows=int(raw.shape[0]), expected=n,
+        )
+    missing = pd.isna(pd.Series(raw)).to_numpy()
+    if missing.any():
+        i = _first_bad(missing)
+        raise DataError(
+            f"column {name!r}, row {i + 1}: missing value; every subject needs a {name}",
+            column=name, row=i + 1, value=None,
+        )
+    levels = pd.unique(pd.Series(raw))
+    if len(levels) < min_levels:
+        raise DataError(
+            f"column {name!r}: has {len(levels)} level(s) {list(levels)!r}; "
+            f"at least {min_levels} are needed",
+            column=name, levels=[str(x) for x in levels],
+        )
+    return raw
