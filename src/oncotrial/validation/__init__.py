@@ -1,0 +1,1 @@
+"""Open validation: reference cases shipped inside the package (see registry.py)."""
