@@ -42,3 +42,8 @@ def describe_value(value: Any, limit: int = 60) -> str:
     """Short printable form of a bad value for an error message."""
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+class OncotrialWarning(UserWarning):
+    """Base class of warnings about a result that exists but needs care (e.g. an infinite
+    Cox coefficient). Filter with ``warnings.simplefilter(..., OncotrialWarning)``."""

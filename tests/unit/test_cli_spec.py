@@ -28,8 +28,16 @@ def test_check_and_show_json(capsys, name):
 def test_show_prints_a_synopsis(capsys):
     code, out, _ = run(capsys, "spec", "show", "palmira")
     assert code == 0
-    for heading in ("Arms", "Stratification", "Eligibility", "Schedule", "Endpoints", "Design",
-                    "Analyses", "Conventions"):
+    for heading in (
+        "Arms",
+        "Stratification",
+        "Eligibility",
+        "Schedule",
+        "Endpoints",
+        "Design",
+        "Analyses",
+        "Conventions",
+    ):
         assert heading in out
     assert "every 8 weeks up to month 12" in out
 

@@ -68,8 +68,9 @@ def test_analysis_must_name_an_existing_endpoint():
 
 
 def test_stratified_by_must_be_a_factor():
-    text = PALMIRA.replace("stratified_by: [prior_et, visceral_involvement]",
-                           "stratified_by: [prior_et, liver]", 1)
+    text = PALMIRA.replace(
+        "stratified_by: [prior_et, visceral_involvement]", "stratified_by: [prior_et, liver]", 1
+    )
     problem = error_of(text).details["problems"][0]
     assert problem["path"] == "analyses.primary.stratified_by[1]"
     assert "'liver'" in problem["message"] and "visceral_involvement" in problem["message"]
@@ -104,8 +105,9 @@ def test_duplicate_ids_are_rejected():
 
 
 def test_schedule_period_needs_exactly_one_interval():
-    text = PALMIRA.replace("{every_weeks: 24, window_days: 7}",
-                           "{every_weeks: 24, every_days: 3, window_days: 7}", 1)
+    text = PALMIRA.replace(
+        "{every_weeks: 24, window_days: 7}", "{every_weeks: 24, every_days: 3, window_days: 7}", 1
+    )
     problem = error_of(text).details["problems"][0]
     assert problem["path"] == "assessments[1].periods[0]"
     assert "exactly one of" in problem["message"]
@@ -113,7 +115,8 @@ def test_schedule_period_needs_exactly_one_interval():
 
 def test_all_problems_are_reported_together():
     text = PALMIRA.replace("    ratio: 1\n", "    ratio: 0\n", 1).replace(
-        "  phase: II\n", "  phase: 2b\n", 1)
+        "  phase: II\n", "  phase: 2b\n", 1
+    )
     assert len(error_of(text).details["problems"]) == 2
 
 

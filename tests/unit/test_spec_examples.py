@@ -74,12 +74,22 @@ def test_palmira_design_and_analyses(palmira):
     # ratio <= 0.59"; 198 patients
     design = palmira.design.model_extra
     assert (design["hazard_ratio"], design["alpha"], design["sides"], design["power"]) == (
-        0.59, 0.05, 2, 0.80)
+        0.59,
+        0.05,
+        2,
+        0.80,
+    )
     assert design["n"] == 198 and design["allocation_ratio"] == 2
     assert palmira.analyses.landmarks_months == [6, 12]
     labels = [s.label for s in palmira.analyses.subgroups]
-    assert labels == ["Age", "Endocrine therapy", "ECOG performance status", "Metastatic sites",
-                      "Visceral involvement", "Duration of first-line palbociclib"]  # Figure 3
+    assert labels == [
+        "Age",
+        "Endocrine therapy",
+        "ECOG performance status",
+        "Metastatic sites",
+        "Visceral involvement",
+        "Duration of first-line palbociclib",
+    ]  # Figure 3
 
 
 def test_palmira_eligibility_covers_key_criteria(palmira):
@@ -117,10 +127,14 @@ def test_accru_br_1801():
     er_pos, er_neg = cohorts["ER_POS"], cohorts["ER_NEG"]
     assert (er_pos.model_extra["alpha"], er_pos.model_extra["power"]) == (0.10, 0.90)
     assert (er_neg.model_extra["alpha"], er_neg.model_extra["power"]) == (0.10, 0.85)
-    assert (er_pos.model_extra["median_control_weeks"],
-            er_pos.model_extra["median_experimental_weeks"]) == (12, 24)
-    assert (er_neg.model_extra["median_control_weeks"],
-            er_neg.model_extra["median_experimental_weeks"]) == (6, 12)
+    assert (
+        er_pos.model_extra["median_control_weeks"],
+        er_pos.model_extra["median_experimental_weeks"],
+    ) == (12, 24)
+    assert (
+        er_neg.model_extra["median_control_weeks"],
+        er_neg.model_extra["median_experimental_weeks"],
+    ) == (6, 12)
     assert (er_pos.published["n"], er_pos.published["futility_events"]) == (64, 58)
     assert (er_neg.published["n"], er_neg.published["futility_events"]) == (50, 48)
     assert spec.analyses.primary.test == "stratified log-rank"

@@ -42,10 +42,15 @@ def check(spec_file: SpecFile, json_output: JsonOption = False) -> None:
         "criteria": len(spec.criteria),
         "endpoints": [e.id for e in spec.endpoints],
     }
-    emit(payload, json_mode=json_output, render=lambda console: console.print(
-        f"[green]valid[/]: {spec_file} — {spec.trial.id}, {len(spec.arms)} arm(s) "
-        f"{spec.ratio_text}, {len(spec.criteria)} eligibility criteria, "
-        f"{len(spec.endpoints)} endpoints"))
+    emit(
+        payload,
+        json_mode=json_output,
+        render=lambda console: console.print(
+            f"[green]valid[/]: {spec_file} — {spec.trial.id}, {len(spec.arms)} arm(s) "
+            f"{spec.ratio_text}, {len(spec.criteria)} eligibility criteria, "
+            f"{len(spec.endpoints)} endpoints"
+        ),
+    )
 
 
 @app.command("show")
@@ -65,17 +70,25 @@ def show(spec_file: SpecFile, json_output: JsonOption = False) -> None:
                 console.print(Padding(Text(line.lstrip()), (0, 0, 0, indent)))
             console.print()
 
-    emit({"spec": spec.model_dump(mode="json"),
-          "synopsis": [{"section": h, "lines": lines} for h, lines in sections]},
-         json_mode=json_output, render=render)
+    emit(
+        {
+            "spec": spec.model_dump(mode="json"),
+            "synopsis": [{"section": h, "lines": lines} for h, lines in sections],
+        },
+        json_mode=json_output,
+        render=render,
+    )
 
 
 def _parse_date(text: str) -> dt.date:
     try:
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise InputError(f"--start: {text!r} is not a date; use YYYY-MM-DD, e.g. 2024-03-01",
-                         field="start", value=text) from None
+        raise InputError(
+            f"--start: {text!r} is not a date; use YYYY-MM-DD, e.g. 2024-03-01",
+            field="start",
+            value=text,
+        ) from None
 
 
 @app.command("calendar")
@@ -92,14 +105,22 @@ def calendar(
     note(f"{spec.trial.id}: calendar for arm {plan.arm} from {plan.start} ({months:g} months)")
 
     def render(console: Console) -> None:
-        table = Table(title=f"{spec.trial.id} — planned calendar, arm {plan.arm}",
-                      caption="* optional agent (see its condition in `spec show`); "
-                      "windows are ± days around the planned date")
+        table = Table(
+            title=f"{spec.trial.id} — planned calendar, arm {plan.arm}",
+            caption="* optional agent (see its condition in `spec show`); "
+            "windows are ± days around the planned date",
+        )
         for column in ("date", "day", "visit", "what", "details", "window"):
             table.add_column(column, overflow="fold")
         for e in plan.entries:
-            table.add_row(str(e.date), str(e.study_day), f"C{e.cycle}D{e.cycle_day}",
-                          e.name, e.description.split(" (")[0], _window_text(e))
+            table.add_row(
+                str(e.date),
+                str(e.study_day),
+                f"C{e.cycle}D{e.cycle_day}",
+                e.name,
+                e.description.split(" (")[0],
+                _window_text(e),
+            )
         console.print(table)
 
     emit(plan, json_mode=json_output, render=render)

@@ -63,8 +63,10 @@ class Calendar(Result):
             window = (
                 "" if e.window_start == e.window_end else f"  [{e.window_start} .. {e.window_end}]"
             )
-            lines.append(f"  {e.date}  day {e.study_day:>4}  C{e.cycle}D{e.cycle_day:<3} "
-                         f"{e.name}: {e.description}{window}")
+            lines.append(
+                f"  {e.date}  day {e.study_day:>4}  C{e.cycle}D{e.cycle_day:<3} "
+                f"{e.name}: {e.description}{window}"
+            )
         return "\n".join(lines)
 
 
@@ -116,9 +118,14 @@ def visit_offsets(assessment: Assessment, cycle_days: int, horizon_days: int) ->
 
 def _dosing_description(agent: Agent, days: list[int]) -> str:
     first, last = days[0], days[-1]
-    span = f"day {first}" if first == last else (
-        f"days {first}-{last}" if days == list(range(first, last + 1)) else
-        "days " + ", ".join(map(str, days))
+    span = (
+        f"day {first}"
+        if first == last
+        else (
+            f"days {first}-{last}"
+            if days == list(range(first, last + 1))
+            else "days " + ", ".join(map(str, days))
+        )
     )
     return f"{agent.dose:g} {agent.unit} {agent.route} {agent.schedule.frequency}, {span}"
 
@@ -143,8 +150,12 @@ def planned_calendar(
         chosen = spec.arm(arm_name)
     except KeyError:
         valid = ", ".join(a.name for a in spec.arms)
-        raise InputError(f"arm: {arm_name!r} is not an arm of {spec.trial.id}; valid: {valid}",
-                         field="arm", value=arm_name, valid=[a.name for a in spec.arms]) from None
+        raise InputError(
+            f"arm: {arm_name!r} is not an arm of {spec.trial.id}; valid: {valid}",
+            field="arm",
+            value=arm_name,
+            valid=[a.name for a in spec.arms],
+        ) from None
     cycle_days = spec.treatment.cycle_days
     horizon = int(months * DAYS_PER_MONTH)
     end = start + dt.timedelta(days=horizon)
@@ -167,30 +178,56 @@ def planned_calendar(
             last = start + dt.timedelta(days=offset0 + in_range[-1] - 1)
             note = f" (optional: {agent.condition})" if agent.optional else ""
             name = agent.agent + ("*" if agent.optional else "")
-            entries.append(CalendarEntry(
-                date, study_day(start, date), cycle, in_range[0], "dosing", name,
-                _dosing_description(agent, in_range) + note, date, last,
-            ))
+            entries.append(
+                CalendarEntry(
+                    date,
+                    study_day(start, date),
+                    cycle,
+                    in_range[0],
+                    "dosing",
+                    name,
+                    _dosing_description(agent, in_range) + note,
+                    date,
+                    last,
+                )
+            )
 
     for assessment in spec.assessments:
         condition = f" (if {assessment.condition})" if assessment.condition else ""
         if assessment.baseline:
-            entries.append(CalendarEntry(
-                start, 1, 1, 1, assessment.kind, f"{assessment.name} (baseline)",
-                assessment.description + condition,
-                start - dt.timedelta(days=assessment.baseline_window_days), start,
-            ))
-        window = {offset: 0 for offset in assessment.extra_study_days}
+            entries.append(
+                CalendarEntry(
+                    start,
+                    1,
+                    1,
+                    1,
+                    assessment.kind,
+                    f"{assessment.name} (baseline)",
+                    assessment.description + condition,
+                    start - dt.timedelta(days=assessment.baseline_window_days),
+                    start,
+                )
+            )
+        one_off_days = set(assessment.extra_study_days)
         for offset in visit_offsets(assessment, cycle_days, horizon):
-            days = _window_for(assessment, offset, cycle_days)
-            days = window.get(offset + 1, days)
+            half_width = (
+                0 if offset + 1 in one_off_days else _window_for(assessment, offset, cycle_days)
+            )
             date = start + dt.timedelta(days=offset)
             cycle, cycle_day = _cycle_of(offset, cycle_days)
-            entries.append(CalendarEntry(
-                date, study_day(start, date), cycle, cycle_day, assessment.kind, assessment.name,
-                assessment.description + condition,
-                date - dt.timedelta(days=days), date + dt.timedelta(days=days),
-            ))
+            entries.append(
+                CalendarEntry(
+                    date,
+                    study_day(start, date),
+                    cycle,
+                    cycle_day,
+                    assessment.kind,
+                    assessment.name,
+                    assessment.description + condition,
+                    date - dt.timedelta(days=half_width),
+                    date + dt.timedelta(days=half_width),
+                )
+            )
     entries.sort(key=lambda e: (e.date, e.kind != "dosing", e.name))
     return Calendar(spec.trial.id, chosen.name, start, end, cycle_days, tuple(entries))
 
@@ -200,7 +237,9 @@ def _window_for(assessment: Assessment, offset: int, cycle_days: int) -> int:
     for period in assessment.periods:
         if period.every_cycles is not None:
             cycle, day = _cycle_of(offset, cycle_days)
-            if day == period.cycle_day and (period.until_cycle is None or cycle <= period.until_cycle):
+            if day == period.cycle_day and (
+                period.until_cycle is None or cycle <= period.until_cycle
+            ):
                 return period.window_days
         elif offset <= _until_days(period):
             return period.window_days

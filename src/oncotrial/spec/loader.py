@@ -23,11 +23,12 @@ EXAMPLES = ("palmira", "abemaciclib_rechallenge", "accru_br_1801")
 
 
 def example_path(name: str) -> Path:
-    """Path of a shipped example spec (``palmira``, ``abemaciclib_rechallenge``, ``accru_br_1801``)."""
+    """Path of a shipped example spec (one of :data:`EXAMPLES`)."""
     if name not in EXAMPLES:
         raise SpecError(
             f"example {name!r} does not exist; shipped examples: {', '.join(EXAMPLES)}",
-            value=name, valid=list(EXAMPLES),
+            value=name,
+            valid=list(EXAMPLES),
         )
     return Path(str(resources.files("oncotrial.spec") / "examples" / f"{name}.yaml"))
 
@@ -53,7 +54,9 @@ def parse_spec(text: str, filename: str = "<spec>") -> TrialSpec:
         column = mark.column + 1 if mark else None
         raise SpecError(
             f"{filename}:{line}:{column}: YAML syntax error: {exc.problem or exc}",
-            file=filename, line=line, column=column,
+            file=filename,
+            line=line,
+            column=column,
         ) from None
     if not isinstance(data, dict):
         raise SpecError(
@@ -69,7 +72,8 @@ def parse_spec(text: str, filename: str = "<spec>") -> TrialSpec:
     if problems:
         raise _problems_error(
             [(path, message, _lookup(data, _parse_path(path))) for path, message in problems],
-            root, filename,
+            root,
+            filename,
         )
     return spec
 
@@ -124,23 +128,25 @@ def _parse_path(path: str) -> list[str | int]:
 
 
 def _data_loc(loc: Sequence[str | int], data: Any) -> list[str | int]:
-    """Drop pydantic's union tags (``'str'``, ``'CensoringRules'``...) not present in the data."""
+    """Keep the parts of a pydantic error location that exist in the data.
+
+    Pydantic adds union tags (``'str'``, ``'CensoringRules'``...) that are not YAML keys; they
+    are dropped. A key absent from a mapping is kept (the error is that it is missing) and ends
+    the walk.
+    """
     kept: list[str | int] = []
     node = data
     for part in loc:
         if isinstance(node, dict) and part in node:
-            kept.append(part)
             node = node[part]
         elif isinstance(node, list) and isinstance(part, int) and 0 <= part < len(node):
-            kept.append(part)
             node = node[part]
-        elif isinstance(node, dict) and isinstance(part, str) and not kept[-1:] == [part]:
-            # a missing key: keep it (the error is that it is missing), stop descending
-            if part[:1].islower():
-                kept.append(part)
-            node = None
+        elif isinstance(node, dict) and isinstance(part, str) and part[:1].islower():
+            kept.append(part)
+            break
         else:
-            node = None
+            continue
+        kept.append(part)
     return kept
 
 
@@ -168,10 +174,13 @@ def _node_line(root: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
                     child = value_node
                     line = key_node.start_mark.line + 1
                     break
-        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
-            if 0 <= part < len(node.value):
-                child = node.value[part]
-                line = child.start_mark.line + 1
+        elif (
+            isinstance(node, yaml.SequenceNode)
+            and isinstance(part, int)
+            and 0 <= part < len(node.value)
+        ):
+            child = node.value[part]
+            line = child.start_mark.line + 1
         if child is None:
             break
         node = child
@@ -181,7 +190,9 @@ def _node_line(root: yaml.Node | None, loc: Sequence[str | int]) -> int | None:
 _PATH_PREFIX = re.compile(r"^([A-Za-z_][\w]*(?:\[\d+\]|\.[A-Za-z_]\w*)*): ")
 
 
-def _spec_error(exc: ValidationError, root: yaml.Node | None, data: Any, filename: str) -> SpecError:
+def _spec_error(
+    exc: ValidationError, root: yaml.Node | None, data: Any, filename: str
+) -> SpecError:
     problems: list[tuple[str, str, Any]] = []
     for err in exc.errors():
         loc = _data_loc(err["loc"], data)
@@ -189,7 +200,7 @@ def _spec_error(exc: ValidationError, root: yaml.Node | None, data: Any, filenam
         match = _PATH_PREFIX.match(message)
         if match:  # cross-field checks name their own path
             loc = _parse_path(match.group(1))
-            message = message[match.end():]
+            message = message[match.end() :]
         path = format_path(loc)
         value = _lookup(data, loc) if err["type"] != "missing" else None
         if err["type"] == "missing":
@@ -207,12 +218,20 @@ def _problems_error(
     records = []
     for path, message, value in problems:
         line = _node_line(root, _parse_path(path))
-        got = "" if value is None or isinstance(value, (dict, list)) else (
-            f" (got {describe_value(value)})"
+        got = (
+            ""
+            if value is None or isinstance(value, (dict, list))
+            else (f" (got {describe_value(value)})")
         )
         lines.append(f"{filename}:{line}: {path}: {message}{got}")
-        records.append({"path": path, "line": line, "message": message,
-                         "value": value if isinstance(value, (str, int, float, bool)) else None})
+        records.append(
+            {
+                "path": path,
+                "line": line,
+                "message": message,
+                "value": value if isinstance(value, (str, int, float, bool)) else None,
+            }
+        )
     count = len(problems)
     head = f"{filename}: {count} problem{'s' if count != 1 else ''} in the trial spec"
     return SpecError(head + "\n  " + "\n  ".join(lines), file=filename, problems=records)

@@ -311,8 +311,9 @@ class Subgroup(SpecModel):
 
 class PrimaryAnalysis(SpecModel):
     endpoint: str
-    test: Literal["log-rank", "stratified log-rank", "exact binomial", "one-sample log-rank",
-                  "Cox Wald"]
+    test: Literal[
+        "log-rank", "stratified log-rank", "exact binomial", "one-sample log-rank", "Cox Wald"
+    ]
     stratified_by: list[str] = Field(default_factory=list)
     sides: Literal[1, 2] = 2
     alpha: float = Field(gt=0, lt=1)
@@ -324,7 +325,9 @@ class Analyses(SpecModel):
     populations: list[Population] = Field(min_length=1)
     subgroups: list[Subgroup] = Field(default_factory=list)
     landmarks_months: list[float] = Field(default_factory=list)
-    interim: str | None = Field(None, description="Interim analyses in words (formal plan in design)")
+    interim: str | None = Field(
+        None, description="Interim analyses in words (formal plan in design)"
+    )
 
 
 class ConventionsSpec(SpecModel):
@@ -392,7 +395,7 @@ class TrialSpec(SpecModel):
     dose_escalation: DoseEscalation | None = None
     cohorts: list[Cohort] = Field(default_factory=list)
     analyses: Analyses
-    conventions: ConventionsSpec = ConventionsSpec()
+    conventions: ConventionsSpec = Field(default_factory=ConventionsSpec)
     assumptions: list[str] = Field(
         default_factory=list,
         description="What this spec assumes that its source documents do not state",

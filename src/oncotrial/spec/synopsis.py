@@ -9,7 +9,7 @@ from oncotrial.spec.models import Assessment, DesignBlock, Period, TrialSpec
 
 
 def describe_period(period: Period) -> str:
-    """``{every_weeks: 8, until_months: 12, window_days: 7}`` -> "every 8 weeks up to month 12 (±7 days)"."""
+    """Words for a period, e.g. "every 8 weeks up to month 12 (±7 days)"."""
     if period.every_cycles is not None:
         every = "every cycle" if period.every_cycles == 1 else f"every {period.every_cycles} cycles"
         text = f"day {period.cycle_day} of {every}"
@@ -55,7 +55,8 @@ def synopsis_sections(spec: TrialSpec) -> list[tuple[str, list[str]]]:
     t = spec.trial
     identity = [
         f"{t.title.strip()}",
-        f"Phase {t.phase}" + (f" · {t.registry_id}" if t.registry_id else "")
+        f"Phase {t.phase}"
+        + (f" · {t.registry_id}" if t.registry_id else "")
         + (f" · sponsor {t.sponsor}" if t.sponsor else ""),
         f"Population: {t.population.strip()}",
     ]
@@ -67,8 +68,10 @@ def synopsis_sections(spec: TrialSpec) -> list[tuple[str, list[str]]]:
             arms.append(f"    {agent.agent}: {agent.text.strip()}{cond}")
         if arm.choice:
             arms.append(f"    choice: {arm.choice.strip()}")
-    arms.append(f"Cycles of {spec.treatment.cycle_days} days from {spec.treatment.start}; "
-                f"treatment until {spec.treatment.until}")
+    arms.append(
+        f"Cycles of {spec.treatment.cycle_days} days from {spec.treatment.start}; "
+        f"treatment until {spec.treatment.until}"
+    )
     strata = [f"{s.label} ({s.name}): {' / '.join(s.levels)}" for s in spec.stratification] or [
         "none"
     ]
@@ -84,8 +87,10 @@ def synopsis_sections(spec: TrialSpec) -> list[tuple[str, list[str]]]:
     if spec.dose_escalation is not None:
         de = spec.dose_escalation
         levels = ", ".join(f"{d:g}" for d in de.dose_levels)
-        design.append(f"Dose escalation of {de.agent} ({levels} {de.unit}), "
-                      f"DLT window {de.dlt_window_days} days")
+        design.append(
+            f"Dose escalation of {de.agent} ({levels} {de.unit}), "
+            f"DLT window {de.dlt_window_days} days"
+        )
         design += ["    " + line for line in describe_design(de.design)]
     for cohort in spec.cohorts:
         design.append(f"Cohort {cohort.id} ({cohort.label}):")
@@ -95,21 +100,29 @@ def synopsis_sections(spec: TrialSpec) -> list[tuple[str, list[str]]]:
         f"Primary: {p.endpoint}, {p.test}"
         + (f" stratified by {', '.join(p.stratified_by)}" if p.stratified_by else "")
         + f", {p.sides}-sided alpha {p.alpha:g}; effect: {p.effect_measure}",
-        "Populations: " + "; ".join(f"{x.name} = {x.definition}" for x in spec.analyses.populations),
+        "Populations: "
+        + "; ".join(f"{x.name} = {x.definition}" for x in spec.analyses.populations),
     ]
     if spec.analyses.landmarks_months:
-        analyses.append("Landmarks (months): "
-                        + ", ".join(f"{m:g}" for m in spec.analyses.landmarks_months))
+        analyses.append(
+            "Landmarks (months): " + ", ".join(f"{m:g}" for m in spec.analyses.landmarks_months)
+        )
     if spec.analyses.subgroups:
-        analyses.append("Subgroups: " + "; ".join(
-            f"{s.label} ({' / '.join(lv.label for lv in s.levels)})"
-            for s in spec.analyses.subgroups))
+        analyses.append(
+            "Subgroups: "
+            + "; ".join(
+                f"{s.label} ({' / '.join(lv.label for lv in s.levels)})"
+                for s in spec.analyses.subgroups
+            )
+        )
     if spec.analyses.interim:
         analyses.append(f"Interim: {spec.analyses.interim}")
     c = spec.conventions
-    conventions = [f"profile {c.profile}, {c.conf_level:.0%} confidence"
-                   + (f", CI transform {c.conf_type}" if c.conf_type else "")
-                   + (f", ties {c.ties}" if c.ties else "")]
+    conventions = [
+        f"profile {c.profile}, {c.conf_level:.0%} confidence"
+        + (f", CI transform {c.conf_type}" if c.conf_type else "")
+        + (f", ties {c.ties}" if c.ties else "")
+    ]
     sections = [
         (f"{t.id}", identity),
         ("Arms", arms),

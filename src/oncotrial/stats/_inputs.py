@@ -33,7 +33,9 @@ def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
         raise DataError(
             f"column {name!r}, row {i + 1}: value {describe_value(raw[i])} is not a number; "
             "times must be numeric and >= 0",
-            column=name, row=i + 1, value=str(raw[i]),
+            column=name,
+            row=i + 1,
+            value=str(raw[i]),
         ) from None
     if times.ndim != 1:
         raise DataError(f"column {name!r}: expected a 1-dimensional array", column=name)
@@ -44,7 +46,9 @@ def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
         i = _first_bad(missing)
         raise DataError(
             f"column {name!r}, row {i + 1}: missing time; every subject needs a time >= 0",
-            column=name, row=i + 1, value=None,
+            column=name,
+            row=i + 1,
+            value=None,
         )
     bad = ~np.isfinite(times) | (times < 0)
     if bad.any():
@@ -52,7 +56,9 @@ def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
         raise DataError(
             f"column {name!r}, row {i + 1}: time {times[i]!r} is invalid; times must be finite "
             "and >= 0",
-            column=name, row=i + 1, value=float(times[i]),
+            column=name,
+            row=i + 1,
+            value=float(times[i]),
         )
     return times
 
@@ -63,7 +69,9 @@ def as_events(values: ArrayLike, name: str = "event", n: int | None = None) -> n
     if n is not None and raw.shape[0] != n:
         raise DataError(
             f"column {name!r}: has {raw.shape[0]} rows but the times have {n}",
-            column=name, rows=int(raw.shape[0]), expected=n,
+            column=name,
+            rows=int(raw.shape[0]),
+            expected=n,
         )
     if raw.dtype == bool:
         return raw.astype(np.int8)
@@ -74,7 +82,10 @@ def as_events(values: ArrayLike, name: str = "event", n: int | None = None) -> n
         raise DataError(
             f"column {name!r}, row {i + 1}: event code {describe_value(raw[i])} is invalid; "
             "use 1 for an event and 0 for censored",
-            column=name, row=i + 1, value=str(raw[i]), valid=[0, 1],
+            column=name,
+            row=i + 1,
+            value=str(raw[i]),
+            valid=[0, 1],
         )
     return numeric.astype(np.int8)
 
@@ -87,20 +98,25 @@ def as_groups(
     if n is not None and raw.shape[0] != n:
         raise DataError(
             f"column {name!r}: has {raw.shape[0]} rows but the times have {n}",
-            column=name, rows=int(raw.shape[0]), expected=n,
+            column=name,
+            rows=int(raw.shape[0]),
+            expected=n,
         )
     missing = pd.isna(pd.Series(raw)).to_numpy()
     if missing.any():
         i = _first_bad(missing)
         raise DataError(
             f"column {name!r}, row {i + 1}: missing value; every subject needs a {name}",
-            column=name, row=i + 1, value=None,
+            column=name,
+            row=i + 1,
+            value=None,
         )
     levels = pd.unique(pd.Series(raw))
     if len(levels) < min_levels:
         raise DataError(
             f"column {name!r}: has {len(levels)} level(s) {list(levels)!r}; "
             f"at least {min_levels} are needed",
-            column=name, levels=[str(x) for x in levels],
+            column=name,
+            levels=[str(x) for x in levels],
         )
     return raw

@@ -67,7 +67,8 @@ def checker(kind: str) -> Callable[[Checker], Checker]:
 
 def _as_float_array(value: Any) -> np.ndarray:
     seq = value if isinstance(value, (list, tuple, np.ndarray)) else [value]
-    return np.array([np.nan if v is None else float(v) for v in np.ravel(np.asarray(seq, dtype=object))])
+    flat = np.ravel(np.asarray(seq, dtype=object))
+    return np.array([np.nan if v is None else float(v) for v in flat])
 
 
 def compare(
@@ -91,8 +92,17 @@ def compare(
     exp = _as_float_array(expected)
     obs = _as_float_array(observed)
     if exp.shape != obs.shape:
-        return Check(case["name"], case["kind"], quantity, expected, observed,
-                     f"rel {rel:g}, abs {abs_:g}", None, False, case.get("_source", ""))
+        return Check(
+            case["name"],
+            case["kind"],
+            quantity,
+            expected,
+            observed,
+            f"rel {rel:g}, abs {abs_:g}",
+            None,
+            False,
+            case.get("_source", ""),
+        )
     both_nan = np.isnan(exp) & np.isnan(obs)
     inf_match = np.isinf(exp) & (exp == obs)
     diff = np.where(both_nan | inf_match, 0.0, np.abs(obs - exp))
@@ -100,8 +110,17 @@ def compare(
     ok &= ~(np.isnan(exp) ^ np.isnan(obs))
     finite = diff[np.isfinite(diff)]
     max_diff = float(finite.max()) if finite.size else (0.0 if ok.all() else None)
-    return Check(case["name"], case["kind"], quantity, expected, observed,
-                 f"rel {rel:g}, abs {abs_:g}", max_diff, bool(ok.all()), case.get("_source", ""))
+    return Check(
+        case["name"],
+        case["kind"],
+        quantity,
+        expected,
+        observed,
+        f"rel {rel:g}, abs {abs_:g}",
+        max_diff,
+        bool(ok.all()),
+        case.get("_source", ""),
+    )
 
 
 def load_checkers() -> None:
@@ -137,8 +156,19 @@ def run_case(case: Case) -> list[Check]:
     load_checkers()
     func = CHECKERS.get(case["kind"])
     if func is None:
-        return [Check(case["name"], case["kind"], "checker", None, None, "-", None, False,
-                      f"no checker registered for kind {case['kind']!r}")]
+        return [
+            Check(
+                case["name"],
+                case["kind"],
+                "checker",
+                None,
+                None,
+                "-",
+                None,
+                False,
+                f"no checker registered for kind {case['kind']!r}",
+            )
+        ]
     return func(case)
 
 
