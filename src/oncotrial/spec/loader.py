@@ -100,9 +100,9 @@ def check_rules(spec: TrialSpec) -> list[tuple[str, str]]:
     problems: list[tuple[str, str]] = []
     for path, text in located:
         try:
-            parse_rule(text).check_names(attributes)
+            parse_rule(text, where=path).check_names(attributes, where=path)
         except SpecError as exc:
-            problems.append((path, exc.message))
+            problems.append((path, exc.message.removeprefix(f"{path}, ")))
     return problems
 
 
