@@ -105,7 +105,8 @@ def compare(
         )
     both_nan = np.isnan(exp) & np.isnan(obs)
     inf_match = np.isinf(exp) & (exp == obs)
-    diff = np.where(both_nan | inf_match, 0.0, np.abs(obs - exp))
+    with np.errstate(invalid="ignore"):  # inf - inf where both are the same infinity
+        diff = np.where(both_nan | inf_match, 0.0, np.abs(obs - exp))
     ok = np.where(both_nan | inf_match, True, diff <= abs_ + rel * np.abs(exp))
     ok &= ~(np.isnan(exp) ^ np.isnan(obs))
     finite = diff[np.isfinite(diff)]
