@@ -12,9 +12,14 @@ import traceback
 
 import typer
 
+import oncotrial.cli.screen  # noqa: F401  (registers `oncotrial spec screen`)
 from oncotrial import __version__
+from oncotrial.cli import analyze as analyze_cli
 from oncotrial.cli import demo as demo_cli
+from oncotrial.cli import design as design_cli
+from oncotrial.cli import randomize as randomize_cli
 from oncotrial.cli import spec as spec_cli
+from oncotrial.cli import validate as validate_cli
 from oncotrial.cli._common import stderr
 from oncotrial.errors import OncotrialError
 
@@ -47,7 +52,23 @@ def _root(
 
 
 app.add_typer(spec_cli.app, name="spec")
+app.add_typer(design_cli.app, name="design")
+app.add_typer(randomize_cli.app, name="randomize")
 app.command("demo")(demo_cli.demo)
+app.add_typer(analyze_cli.app, name="analyze")
+app.command("validate")(validate_cli.validate)
+
+# Groups whose commands arrive with later issues; their help says what is coming.
+_PLANNED = {
+    "simulate": "Trial simulation: vectorized Monte Carlo, event prediction, sweeps on dask "
+    "(arrives with issue #5; no commands yet).",
+    "derive": "Raw trial data to analysis data: RECIST 1.1, CTCAE v5, censoring rules "
+    "(arrives with issue #7; no commands yet).",
+    "report": "Tables, figures and CONSORT from analysis data "
+    "(arrives with issue #8; no commands yet).",
+}
+for _name, _help in _PLANNED.items():
+    app.add_typer(typer.Typer(help=_help, no_args_is_help=True), name=_name)
 
 
 def _json_requested(argv: list[str]) -> bool:
@@ -66,7 +87,10 @@ def main(argv: list[str] | None = None) -> int:
     args = list(sys.argv[1:] if argv is None else argv)
     json_mode = _json_requested(args)
     try:
-        app(args=args, prog_name="oncotrial", standalone_mode=False)
+        # standalone_mode=False: click returns a command's typer.Exit code instead of raising
+        code = app(args=args, prog_name="oncotrial", standalone_mode=False)
+        if isinstance(code, int) and code != 0:
+            return code
     except typer.Exit as exc:
         return exc.exit_code
     except typer.Abort:

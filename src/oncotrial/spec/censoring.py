@@ -14,7 +14,9 @@ from oncotrial.spec.models import CensoringRules
 def censoring_presets() -> dict[str, CensoringRules]:
     """The shipped rule sets by name (``fda-2018``, ``events-regardless``, ``last-known-alive``)."""
     text = (resources.files("oncotrial.spec") / "censoring_rules.yaml").read_text(encoding="utf-8")
-    return {name: CensoringRules.model_validate(body) for name, body in yaml.safe_load(text).items()}
+    return {
+        name: CensoringRules.model_validate(body) for name, body in yaml.safe_load(text).items()
+    }
 
 
 def resolve_censoring(value: str | CensoringRules | None) -> CensoringRules | None:
