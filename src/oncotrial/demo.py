@@ -17,6 +17,8 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
 from oncotrial.results import Result, jsonable
 from oncotrial.spec import TrialSpec, load_spec
 
@@ -30,6 +32,7 @@ class DemoStep:
     headline: str
     files: tuple[str, ...]
     data: dict[str, Any]
+    ok: bool = True
 
 
 @dataclass(frozen=True)
@@ -105,11 +108,94 @@ def step_randomization(spec: TrialSpec, out: Path) -> DemoStep:
     )
 
 
+def step_design(spec: TrialSpec, out: Path) -> DemoStep:
+    from oncotrial.design.spec_block import design_from_block
+
+    assert spec.design is not None
+    result = design_from_block(spec.design.model_dump())
+    (out / "design.txt").write_text(result.protocol_text() + "\n", encoding="utf-8")
+    published = spec.design.published
+    headline = (
+        f"{result.events} events for HR {published.get('hazard_ratio')} at "
+        f"{published.get('power'):.0%} power, two-sided alpha {published.get('alpha')} "
+        f"({result.events_exact:.2f} before rounding; Schoenfeld); {published.get('n')} "
+        "patients planned"
+    )
+    return DemoStep(
+        "design check",
+        headline,
+        ("design.txt",),
+        {"events": result.events, "events_exact": result.events_exact},
+    )
+
+
+PUBLISHED_RATES = (
+    # (what, arm, x, n, as printed in J Clin Oncol 2025)
+    ("ORR", "Palbociclib + ET", 6, 136, "4.4% (1.6 to 9.4)"),
+    ("ORR", "ET", 1, 62, "1.6% (0.0 to 8.7)"),
+    ("CBR", "Palbociclib + ET", 57, 136, "41.9% (33.5 to 50.7)"),
+    ("CBR", "ET", 17, 62, "27.4% (16.9 to 40.2)"),
+    ("ORR, measurable disease", "Palbociclib + ET", 6, 94, "6.4% (2.4 to 13.4)"),
+    ("ORR, measurable disease", "ET", 1, 44, "2.3% (0.1 to 12.0)"),
+)
+
+
+def step_published_rates(spec: TrialSpec, out: Path) -> DemoStep:
+    from oncotrial.stats.proportions import proportion_ci
+
+    rows = []
+    for what, arm, x, n, printed in PUBLISHED_RATES:
+        ci = proportion_ci(x, n, method="clopper-pearson")
+        rows.append(
+            {
+                "endpoint": what,
+                "arm": arm,
+                "x": x,
+                "n": n,
+                "oncotrial": ci.formatted(),
+                "published": printed,
+                "same": ci.formatted() == printed,
+            }
+        )
+    pd.DataFrame(rows).to_csv(out / "published_rates.csv", index=False)
+    same = sum(r["same"] for r in rows)
+    headline = (
+        f"{same}/{len(rows)} of PALMIRA's printed response rates reproduced to the "
+        "digit (Clopper-Pearson 95% CI)"
+    )
+    return DemoStep(
+        "published response rates",
+        headline,
+        ("published_rates.csv",),
+        {"rows": rows},
+        ok=same == len(rows),
+    )
+
+
+def step_validation(spec: TrialSpec, out: Path) -> DemoStep:
+    from oncotrial.validation.report import run_validation
+
+    report = run_validation()
+    report.write(out / "validation")
+    counts = report.to_dict()["counts"]
+    headline = (
+        f"{counts['checks'] - counts['failed']}/{counts['checks']} checks passed "
+        f"against {counts['files']} reference files (R survival, rpact, R stats, "
+        "published tables)"
+    )
+    return DemoStep(
+        "validation", headline, ("validation/validation_report.md",), counts, ok=report.passed
+    )
+
+
 Step = Callable[[TrialSpec, Path], DemoStep]
 STEPS: tuple[tuple[str, Step], ...] = (
     ("trial spec", step_spec),
     ("eligibility screening", step_screening),
     ("randomization list", step_randomization),
+    ("design check", step_design),
+    ("published response rates", step_published_rates),
+    ("validation", step_validation),
 )
 
 

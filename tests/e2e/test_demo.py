@@ -29,6 +29,8 @@ def test_demo_json_and_files(tmp_path, capsys):
     assert listing["STRATUM"].nunique() == 4
     counts = listing["ARM"].value_counts()
     assert counts["PAL_ET"] == 2 * counts["ET"]  # complete 2:1 blocks in every stratum
+    assert steps["design check"]["data"]["events"] == 127  # Schoenfeld, HR 0.59, 2:1
+    assert steps["published response rates"]["ok"] is True
     for step in doc["steps"]:
         for name in step["files"]:
             assert (tmp_path / "demo" / name).exists()

@@ -55,10 +55,16 @@ def test_one_sided_alpha_equals_two_sided_double() -> None:
 
 
 @settings(max_examples=60, deadline=None)
-@given(hr=st.floats(0.3, 0.95), power=st.floats(0.6, 0.97), ratio=st.sampled_from([0.5, 1, 2, 3]),
-       method=st.sampled_from(["schoenfeld", "freedman"]), sides=st.sampled_from([1, 2]))
-def test_inverses_round_trip(hr: float, power: float, ratio: float, method: str,
-                             sides: int) -> None:
+@given(
+    hr=st.floats(0.3, 0.95),
+    power=st.floats(0.6, 0.97),
+    ratio=st.sampled_from([0.5, 1, 2, 3]),
+    method=st.sampled_from(["schoenfeld", "freedman"]),
+    sides=st.sampled_from([1, 2]),
+)
+def test_inverses_round_trip(
+    hr: float, power: float, ratio: float, method: str, sides: int
+) -> None:
     d = required_events(hr, power=power, ratio=ratio, method=method, sides=sides)
     back = power_at_events(d.events_exact, hr, ratio=ratio, method=method, sides=sides)
     assert back.power == pytest.approx(power, rel=1e-9)
@@ -111,17 +117,28 @@ def test_rounding_and_inflation_rules() -> None:
     assert inflate(59, 0.1, "divide") == 66
     assert allocation_block(2) == 3 and allocation_block(1) == 2 and allocation_block(1.5) == 5
     ctrl = PiecewiseExponential.exponential(math.log(2) / 3.6)
-    p = patients_for_events(127, ctrl, 0.59, ratio=2, accrual_time=42, follow_up=4,
-                            inevaluable=0.1, inflation="divide")
+    p = patients_for_events(
+        127, ctrl, 0.59, ratio=2, accrual_time=42, follow_up=4, inevaluable=0.1, inflation="divide"
+    )
     assert p.n_evaluable % 3 == 0 and p.n % 3 == 0
     assert p.n_evaluable >= p.n_exact and p.n >= p.n_evaluable / 0.9
     assert p.n_experimental == 2 * p.n_control
 
 
 def test_accru_seed_design_through_the_spec_keys() -> None:
-    d = survival_design(median_control=12 * 7 / 30.4375, median_experimental=24 * 7 / 30.4375,
-                        alpha=0.1, sides=1, power=0.9, accrual_time=12, follow_up=12,
-                        looks=[0.5, 1], spending="none", futility="fixed", futility_bounds=[0])
+    d = survival_design(
+        median_control=12 * 7 / 30.4375,
+        median_experimental=24 * 7 / 30.4375,
+        alpha=0.1,
+        sides=1,
+        power=0.9,
+        accrual_time=12,
+        follow_up=12,
+        looks=[0.5, 1],
+        spending="none",
+        futility="fixed",
+        futility_bounds=[0],
+    )
     assert (d.events, d.events_by_look) == (58, (29, 58))
     assert d.patients is not None and d.patients.n == 64
     assert d.analysis_times_rounded is not None and d.analysis_times_rounded[0] < 12
@@ -130,23 +147,34 @@ def test_accru_seed_design_through_the_spec_keys() -> None:
 # ------------------------------------------------------------------ bad input
 
 
-@pytest.mark.parametrize(("kwargs", "argument"), [
-    ({"hr": 0.7, "alpha": 0.0}, "alpha"),
-    ({"hr": 0.7, "alpha": 1.2}, "alpha"),
-    ({"hr": 0.7, "alpha": 0.05, "power": 0.02}, "power"),
-    ({"hr": 1.0}, "hr"),
-    ({"hr": -0.5}, "hr"),
-    ({"hr": 0.0}, "hr"),
-    ({"hr": 0.7, "sides": 3}, "sides"),
-    ({"hr": 0.7, "ratio": 0}, "ratio"),
-    ({"hr": 0.7, "method": "lakatos"}, "method"),
-    ({"median_control": -3, "median_experimental": 5}, "median_control"),
-    ({"hr": 0.7, "median_control": 3, "accrual_time": -1, "follow_up": 12}, "accrual_time"),
-    ({"hr": 0.7, "median_control": 3, "accrual_time": 12, "follow_up": -2}, "follow_up"),
-    ({"hr": 0.7, "median_control": 3, "accrual_time": 12, "follow_up": 6,
-      "dropout_rate": 1.0}, "dropout_rate"),
-    ({"hr": 0.7, "accrual_time": 12, "follow_up": 6}, "median_control"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"hr": 0.7, "alpha": 0.0}, "alpha"),
+        ({"hr": 0.7, "alpha": 1.2}, "alpha"),
+        ({"hr": 0.7, "alpha": 0.05, "power": 0.02}, "power"),
+        ({"hr": 1.0}, "hr"),
+        ({"hr": -0.5}, "hr"),
+        ({"hr": 0.0}, "hr"),
+        ({"hr": 0.7, "sides": 3}, "sides"),
+        ({"hr": 0.7, "ratio": 0}, "ratio"),
+        ({"hr": 0.7, "method": "lakatos"}, "method"),
+        ({"median_control": -3, "median_experimental": 5}, "median_control"),
+        ({"hr": 0.7, "median_control": 3, "accrual_time": -1, "follow_up": 12}, "accrual_time"),
+        ({"hr": 0.7, "median_control": 3, "accrual_time": 12, "follow_up": -2}, "follow_up"),
+        (
+            {
+                "hr": 0.7,
+                "median_control": 3,
+                "accrual_time": 12,
+                "follow_up": 6,
+                "dropout_rate": 1.0,
+            },
+            "dropout_rate",
+        ),
+        ({"hr": 0.7, "accrual_time": 12, "follow_up": 6}, "median_control"),
+    ],
+)
 def test_bad_input_names_the_argument(kwargs: dict, argument: str) -> None:
     with pytest.raises(InputError) as info:
         survival_design(**kwargs)
@@ -163,8 +191,24 @@ def _json(capsys: pytest.CaptureFixture[str], args: list[str]) -> tuple[int, dic
 
 
 def test_cli_survival_json(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = _json(capsys, ["design", "survival", "--hr", "0.59", "--alpha", "0.05",
-                               "--sides", "2", "--power", "0.8", "--ratio", "2", "--json"])
+    code, out = _json(
+        capsys,
+        [
+            "design",
+            "survival",
+            "--hr",
+            "0.59",
+            "--alpha",
+            "0.05",
+            "--sides",
+            "2",
+            "--power",
+            "0.8",
+            "--ratio",
+            "2",
+            "--json",
+        ],
+    )
     assert code == 0
     z = norm.isf(0.025) + norm.ppf(0.8)
     assert out["events_exact"] == pytest.approx(z**2 * 9 / (2 * math.log(0.59) ** 2), rel=1e-12)
@@ -173,15 +217,46 @@ def test_cli_survival_json(capsys: pytest.CaptureFixture[str]) -> None:
 
 
 def test_cli_survival_with_patients(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = _json(capsys, ["design", "survival", "--hr", "0.5", "--median-control", "3",
-                               "--alpha", "0.1", "--sides", "1", "--power", "0.9",
-                               "--accrual-time", "12", "--follow-up", "12", "--json"])
+    code, out = _json(
+        capsys,
+        [
+            "design",
+            "survival",
+            "--hr",
+            "0.5",
+            "--median-control",
+            "3",
+            "--alpha",
+            "0.1",
+            "--sides",
+            "1",
+            "--power",
+            "0.9",
+            "--accrual-time",
+            "12",
+            "--follow-up",
+            "12",
+            "--json",
+        ],
+    )
     assert code == 0 and out["n"] % 2 == 0 and out["n"] >= out["events"]
 
 
 def test_cli_sequential_and_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out = _json(capsys, ["design", "sequential", "--looks", "0.5,1", "--alpha", "0.025",
-                               "--power", "0.9", "--json"])
+    code, out = _json(
+        capsys,
+        [
+            "design",
+            "sequential",
+            "--looks",
+            "0.5,1",
+            "--alpha",
+            "0.025",
+            "--power",
+            "0.9",
+            "--json",
+        ],
+    )
     assert code == 0 and len(out["critical_values"]) == 2
     code, out = _json(capsys, ["design", "survival", "--hr", "1", "--json"])
     assert code == 1 and out["error"]["argument"] == "hr"
@@ -203,13 +278,17 @@ def test_cli_spec_is_the_default_command(capsys: pytest.CaptureFixture[str]) -> 
     assert by_where["dose_escalation.design"]["type"] == "dose-escalation"
 
 
-def test_cli_spec_errors_name_the_field(tmp_path: Path,
-                                        capsys: pytest.CaptureFixture[str]) -> None:
+def test_cli_spec_errors_name_the_field(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
     text = example_path("palmira").read_text(encoding="utf-8")
     spec = tmp_path / "bad.yaml"
-    spec.write_text(text.replace("  alpha: 0.05\n  sides: 2\n  power: 0.80\n",
-                                 "  alfa: 0.05\n  sides: 2\n  power: 0.80\n", 1),
-                    encoding="utf-8")
+    spec.write_text(
+        text.replace(
+            "  alpha: 0.05\n  sides: 2\n  power: 0.80\n",
+            "  alfa: 0.05\n  sides: 2\n  power: 0.80\n",
+            1,
+        ),
+        encoding="utf-8",
+    )
     code, out = _json(capsys, ["design", str(spec), "--json"])
     assert code == 1 and out["error"]["field"] == "design.alfa"
     with pytest.raises(SpecError, match="design: hr"):

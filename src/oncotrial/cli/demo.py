@@ -36,7 +36,8 @@ def demo(
 def _render(result: DemoResult, console: Console) -> None:
     console.print(f"[bold]oncotrial demo[/] — {result.trial}")
     for step in result.steps:
-        console.print(f"  [green]✓[/] [bold]{step.name}[/]: {step.headline}")
+        mark = "[green]✓[/]" if step.ok else "[red]✗[/]"
+        console.print(f"  {mark} [bold]{step.name}[/]: {step.headline}")
     console.print(
         f"Files written to [bold]{result.out_dir}/[/]: "
         + ", ".join(f for step in result.steps for f in step.files)

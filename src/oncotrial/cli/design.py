@@ -45,8 +45,11 @@ def _floats(text: str | None, name: str) -> list[float] | None:
     try:
         return [float(x) for x in text.split(",")]
     except ValueError:
-        raise InputError(f"--{name} = {text!r}: give comma-separated numbers, e.g. 0.5,1",
-                         argument=name, value=text) from None
+        raise InputError(
+            f"--{name} = {text!r}: give comma-separated numbers, e.g. 0.5,1",
+            argument=name,
+            value=text,
+        ) from None
 
 
 def _payload(result: Any) -> dict[str, Any]:
@@ -65,8 +68,9 @@ def survival(
     median_control: Annotated[float | None, Opt(help="Control median (exponential).")] = None,
     median_experimental: Annotated[float | None, Opt(help="Experimental median.")] = None,
     rate_control: Annotated[float | None, Opt(help="Control survival at --landmark.")] = None,
-    rate_experimental: Annotated[float | None, Opt(help="Experimental survival at landmark.")]
-    = None,
+    rate_experimental: Annotated[
+        float | None, Opt(help="Experimental survival at landmark.")
+    ] = None,
     landmark: Annotated[float | None, Opt(help="Time of the landmark rates.")] = None,
     alpha: Annotated[float, Opt(help="Type I error (per --sides).")] = 0.05,
     sides: Annotated[int, Opt(help="1 or 2.")] = 2,
@@ -88,23 +92,46 @@ def survival(
     events_rounding: Annotated[str, Opt(help="up or none.")] = "up",
     block: Annotated[int | None, Opt(help="Round patients up to a multiple of this.")] = None,
     inevaluable: Annotated[float, Opt(help="Fraction of inevaluable patients.")] = 0.0,
-    inflation: Annotated[str, Opt(help="multiply: ceil(n(1+f)); divide: ceil(n/(1-f)).")]
-    = "multiply",
+    inflation: Annotated[
+        str, Opt(help="multiply: ceil(n(1+f)); divide: ceil(n/(1-f)).")
+    ] = "multiply",
     json_mode: JsonOption = False,
 ) -> None:
     """Events (and patients, with --accrual-time and --follow-up) for a log-rank test."""
     result = survival_design(
-        hr=hr, median_control=median_control, median_experimental=median_experimental,
-        rate_control=rate_control, rate_experimental=rate_experimental, landmark=landmark,
-        alpha=alpha, sides=sides, power=power, ratio=ratio, method=method,
-        looks=_floats(looks, "looks"), spending=spending, gamma=gamma, futility=futility,
-        beta_spending=beta_spending, beta_gamma=beta_gamma,
-        futility_bounds=_floats(futility_bounds, "futility-bounds"), binding=binding,
-        accrual_time=accrual_time, follow_up=follow_up, dropout_rate=dropout_rate,
-        dropout_time=dropout_time, events_rounding=events_rounding, block=block,
-        inevaluable=inevaluable, inflation=inflation)
-    emit(_payload(result), json_mode=json_mode,
-         render=lambda console: console.print(result.summary(), markup=False))
+        hr=hr,
+        median_control=median_control,
+        median_experimental=median_experimental,
+        rate_control=rate_control,
+        rate_experimental=rate_experimental,
+        landmark=landmark,
+        alpha=alpha,
+        sides=sides,
+        power=power,
+        ratio=ratio,
+        method=method,
+        looks=_floats(looks, "looks"),
+        spending=spending,
+        gamma=gamma,
+        futility=futility,
+        beta_spending=beta_spending,
+        beta_gamma=beta_gamma,
+        futility_bounds=_floats(futility_bounds, "futility-bounds"),
+        binding=binding,
+        accrual_time=accrual_time,
+        follow_up=follow_up,
+        dropout_rate=dropout_rate,
+        dropout_time=dropout_time,
+        events_rounding=events_rounding,
+        block=block,
+        inevaluable=inevaluable,
+        inflation=inflation,
+    )
+    emit(
+        _payload(result),
+        json_mode=json_mode,
+        render=lambda console: console.print(result.summary(), markup=False),
+    )
 
 
 @app.command("sequential")
@@ -125,11 +152,23 @@ def sequential(
     """Group-sequential boundaries (Lan-DeMets spending), futility bounds, inflation factor."""
     fractions = _floats(looks, "looks") or []
     result = group_sequential(
-        fractions, alpha=alpha, power=power, sides=sides, spending=spending, gamma=gamma,
-        futility=futility, beta_spending=beta_spending, beta_gamma=beta_gamma,
-        futility_bounds=_floats(futility_bounds, "futility-bounds"), binding=binding)
-    emit(_payload(result), json_mode=json_mode,
-         render=lambda console: console.print(result.summary(), markup=False))
+        fractions,
+        alpha=alpha,
+        power=power,
+        sides=sides,
+        spending=spending,
+        gamma=gamma,
+        futility=futility,
+        beta_spending=beta_spending,
+        beta_gamma=beta_gamma,
+        futility_bounds=_floats(futility_bounds, "futility-bounds"),
+        binding=binding,
+    )
+    emit(
+        _payload(result),
+        json_mode=json_mode,
+        render=lambda console: console.print(result.summary(), markup=False),
+    )
 
 
 def _design_blocks(spec: TrialSpec) -> list[tuple[str, dict[str, Any]]]:
@@ -155,14 +194,18 @@ def spec(
     trial = load_spec(file)
     blocks = _design_blocks(trial)
     if not blocks:
-        raise SpecError(f"{file}: no design block (design:, cohorts[].design)",
-                        file=str(file), field="design")
+        raise SpecError(
+            f"{file}: no design block (design:, cohorts[].design)", file=str(file), field="design"
+        )
     out: list[dict[str, Any]] = []
     for where, block in blocks:
         kind = str(block.get("type", "two-arm-survival"))
         handler = SPEC_HANDLERS.get(kind)
-        entry: dict[str, Any] = {"where": where, "type": kind,
-                                 "published": block.get("published", {})}
+        entry: dict[str, Any] = {
+            "where": where,
+            "type": kind,
+            "published": block.get("published", {}),
+        }
         if handler is None:
             entry["status"] = "not computed: no calculator registered for this design type"
             note(f"{where}: design type {kind!r} has no calculator registered; skipped")
