@@ -37,8 +37,10 @@ class Conventions:
         conf_type: transform of the pointwise survival CI (and hence of the median CI).
         conf_level: two-sided confidence level, e.g. 0.95.
         ties: Cox partial-likelihood approximation for tied event times.
-        quantile_rule: how a median is read off a curve that sits exactly at 0.5 over an
-            interval (``"r"``: midpoint of the flat stretch; ``"sas"``: its left end).
+        quantile_rule: how a quantile is read off a curve that sits exactly at 1 - p over an
+            interval. Both SAS and R take the midpoint of the flat stretch; they differ when the
+            curve stays at 1 - p to the end of follow-up (``"r"``: midpoint with the last
+            follow-up time; ``"sas"``: missing). See docs/CONVENTIONS.md, "Kaplan-Meier".
         at_risk: rule for the risk set at time t (subjects with time >= t, i.e. censored
             at t still at risk, as both SAS and R do).
         sides: sidedness of the reported p-values (2, or 1 for a signed one-sided test).

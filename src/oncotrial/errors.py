@@ -39,7 +39,9 @@ class InputError(OncotrialError):
 
 
 def describe_value(value: Any, limit: int = 60) -> str:
-    """Short printable form of a bad value for an error message."""
+    """Short printable form of a bad value for an error message (numpy scalars as Python)."""
+    if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+        value = value.item()
     text = repr(value)
     return text if len(text) <= limit else text[: limit - 3] + "..."
 

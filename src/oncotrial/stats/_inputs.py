@@ -54,7 +54,7 @@ def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
     if bad.any():
         i = _first_bad(bad)
         raise DataError(
-            f"column {name!r}, row {i + 1}: time {times[i]!r} is invalid; times must be finite "
+            f"column {name!r}, row {i + 1}: time {describe_value(times[i])} is invalid; times must be finite "
             "and >= 0",
             column=name,
             row=i + 1,

@@ -1,0 +1,438 @@
+"""Kaplan-Meier estimate, Greenwood standard errors, pointwise CIs, quantiles and landmarks.
+
+Method (Kaplan & Meier 1958; Greenwood 1926), as R ``survival::survfit`` and SAS PROC
+LIFETEST METHOD=KM compute it. At each distinct time ``t_j`` (events and censorings):
+``n_risk`` = subjects with time >= t_j (censored at t_j are still at risk at t_j),
+``S(t_j) = prod_{i<=j} (1 - d_i / n_i)``, and Greenwood's variance of the cumulative hazard
+``var(-log S) = sum_{i<=j} d_i / (n_i (n_i - d_i))``.
+
+Two standard errors are kept, by name, because software reports different ones:
+
+* ``std_err_cumhaz``: ``sqrt(var(-log S))``, what R's ``survfit(...)$std.err`` holds;
+* ``std_err``: Greenwood SE of S itself, ``S * std_err_cumhaz``, what SAS LIFETEST prints
+  ("Standard Error") and R's ``summary(fit)$std.err`` holds.
+
+Pointwise CIs follow R ``survival:::survfit_confint`` (conf.type log, log-log, plain, logit,
+arcsin); logit and arcsin are the SAS LIFETEST CONFTYPE=LOGIT and CONFTYPE=ASINSQRT formulas
+(SAS/STAT User's Guide, LIFETEST "Pointwise Confidence Limits"), which R implements with the
+same algebra. With ``z`` the normal quantile and ``s = std_err_cumhaz``:
+
+* plain:   ``S -/+ z s S``, clipped to [0, 1];
+* log:     ``exp(log S -/+ z s)``, upper clipped at 1;
+* log-log: ``exp(-exp(log(-log S) +/- z s / |log S|))`` (undefined at S = 0 and S = 1);
+* logit:   ``expit(logit S -/+ z s / (1 - S))``;
+* arcsin:  ``sin^2(asin(sqrt S) -/+ z s sqrt(S / (1 - S)) / 2)``, clipped to [0, pi/2].
+
+A limit that does not exist (e.g. any log-type limit where S = 0) is NaN, never a guess.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from scipy import stats as sps
+
+from oncotrial.conventions import Conventions, resolve
+from oncotrial.errors import InputError
+from oncotrial.results import Result
+from oncotrial.stats._inputs import ArrayLike, as_events, as_times
+
+QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
+"""Two survival values closer than this are equal (R ``quantile.survfit`` ``tolerance``)."""
+
+_INT_COUNT_LIMIT = 1 << 26
+
+
+# --------------------------------------------------------------------------- counting
+
+
+def event_time_counts(
+    time: np.ndarray, event: np.ndarray
+) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct times with subjects at risk, events and censorings at each.
+
+    Integer-valued times of moderate range are counted with ``np.bincount`` (no sort);
+    other times are sorted once (``np.sort`` of the values, not an argsort) and events are
+    located in the sorted event times with ``searchsorted``.
+    """
+    n = time.shape[0]
+    ev = event.astype(bool, copy=False)
+    if _integer_valued(time, n):
+        t_int = time.astype(np.int64)
+        total = np.bincount(t_int)
+        died = np.bincount(t_int[ev], minlength=total.shape[0])
+        present = np.flatnonzero(total)
+        at_risk = n - np.concatenate(([0], np.cumsum(total)[:-1]))
+        n_event = died[present].astype(np.int64)
+        return (present.astype(float), at_risk[present].astype(np.int64), n_event,
+                total[present].astype(np.int64) - n_event)
+    sorted_t = np.sort(time)
+    uniq, starts, counts = _runs(sorted_t)
+    ev_uniq, _, ev_counts = _runs(np.sort(time[ev]))
+    n_event = np.zeros(uniq.shape[0], dtype=np.int64)
+    n_event[np.searchsorted(uniq, ev_uniq)] = ev_counts
+    return uniq, (n - starts).astype(np.int64), n_event, counts - n_event
+
+
+def _runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Distinct values of a sorted array, where each run starts, and its length."""
+    size = sorted_values.shape[0]
+    if size == 0:
+        empty = np.zeros(0, dtype=np.int64)
+        return sorted_values, empty, empty
+    starts = np.flatnonzero(np.concatenate(([True], sorted_values[1:] != sorted_values[:-1])))
+    return sorted_values[starts], starts, np.diff(np.append(starts, size)).astype(np.int64)
+
+
+def _integer_valued(time: np.ndarray, n: int) -> bool:
+    if n == 0:
+        return False
+    top = float(time.max())
+    if top > _INT_COUNT_LIMIT or top > 8 * n + 1024:
+        return False
+    return bool(np.array_equal(time, np.floor(time)))
+
+
+# --------------------------------------------------------------------------- intervals
+
+
+def greenwood_cumhaz_variance(n_risk: np.ndarray, n_event: np.ndarray) -> np.ndarray:
+    """Cumulative Greenwood sum ``sum d / (n (n - d))``; +inf once every subject at risk died."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        term = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event).astype(float)), 0.0)
+    return np.cumsum(term)
+
+
+def pointwise_ci(
+    surv: np.ndarray, se_cumhaz: np.ndarray, conf_type: str, conf_level: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """Pointwise CI of S given the SE of -log S (formulas in the module docstring)."""
+    z = float(sps.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    p = np.asarray(surv, dtype=float)
+    se = np.asarray(se_cumhaz, dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
+        if conf_type == "plain":
+            half = se * p * z
+            return np.maximum(p - half, 0.0), np.minimum(p + half, 1.0)
+        xx = np.where(p == 0, np.nan, p)
+        if conf_type == "log":
+            return np.exp(np.log(xx) - z * se), np.minimum(np.exp(np.log(xx) + z * se), 1.0)
+        if conf_type == "log-log":
+            xx = np.where(p == 1, np.nan, xx)
+            shift = z * se / np.abs(np.log(xx))
+            ll = np.log(-np.log(xx))
+            return np.exp(-np.exp(ll + shift)), np.exp(-np.exp(ll - shift))
+        if conf_type == "logit":
+            shift = z * se * (1.0 + xx / (1.0 - xx))
+            logit = np.log(p / (1.0 - p))
+            return (1.0 - 1.0 / (1.0 + np.exp(logit - shift)),
+                    1.0 - 1.0 / (1.0 + np.exp(logit + shift)))
+        if conf_type == "arcsin":
+            shift = 0.5 * z * se * np.sqrt(xx / (1.0 - xx))
+            angle = np.arcsin(np.sqrt(xx))
+            lo = np.where(np.isnan(angle - shift), np.nan, np.maximum(0.0, angle - shift))
+            hi = np.where(np.isnan(angle + shift), np.nan, np.minimum(np.pi / 2, angle + shift))
+            return np.sin(lo) ** 2, np.sin(hi) ** 2
+    raise InputError(f"conf_type: unknown value {conf_type!r}", field="conf_type",
+                     value=conf_type)
+
+
+# --------------------------------------------------------------------------- quantiles
+
+
+def _findq_r(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
+    """R ``survival:::findq`` (survival 3.5): time at which cumulative failure ``y`` reaches p.
+
+    ``x`` starts with the origin and ``y`` with 0. Where ``y`` equals ``p`` (within ``tol``)
+    over a stretch, the result is the midpoint of that stretch (to the next time ``y``
+    rises, or to the last follow-up time if it never does). R drops repeated values of
+    ``y`` (first occurrence kept) and then looks values up in ``y`` sorted ascending, which
+    this reproduces literally so that non-monotone confidence bands agree too.
+    """
+    if np.all(np.isnan(y)) or np.nanmax(y) < p:
+        return float("nan")
+    xmax = x[-1]
+    valid = ~np.isnan(y)
+    if np.all(np.diff(y[valid]) >= 0):
+        return _findq_r_monotone(x, y, valid, p, tol, xmax)
+    _, first = np.unique(y, return_index=True)  # NaNs collapse to one, as R duplicated()
+    keep = np.sort(first)
+    x, y = x[keep], y[keep]
+    last_y = y[-1]
+    ok = np.flatnonzero(~np.isnan(y))
+    order = ok[np.argsort(y[ok], kind="stable")]
+    ys = y[order]
+
+    def lookup(shift: float) -> int | None:
+        grid = ys + shift
+        if p < grid[0] or p > grid[-1]:
+            return None
+        return int(order[np.searchsorted(grid, p, "left")])
+
+    return _findq_r_finish(x, lookup(tol), lookup(-tol), last_y, p, tol, xmax)
+
+
+def _findq_r_monotone(
+    x: np.ndarray, y: np.ndarray, valid: np.ndarray, p: float, tol: float, xmax: float
+) -> float:
+    """:func:`_findq_r` for a curve non-decreasing where defined (no dedup/sort needed)."""
+    where = np.flatnonzero(valid)
+    yv = y[where]
+
+    def lookup(shift: float) -> int | None:
+        if p < yv[0] + shift or p > yv[-1] + shift:
+            return None
+        return int(where[np.searchsorted(yv + shift, p, "left")])
+
+    top = int(where[np.searchsorted(yv, yv[-1], "left")])  # first time the maximum is reached
+    nan_at = np.flatnonzero(~valid)
+    last_y = float("nan") if nan_at.size and nan_at[0] > top else float(y[top])
+    return _findq_r_finish(x, lookup(tol), lookup(-tol), last_y, p, tol, xmax)
+
+
+def _findq_r_finish(
+    x: np.ndarray, i1: int | None, i2: int | None, last_y: float, p: float, tol: float,
+    xmax: float,
+) -> float:
+    if i1 is not None and not np.isnan(last_y) and abs(p - last_y) < tol:
+        return float((x[i1] + xmax) / 2.0)
+    if i1 is None or i2 is None:
+        return float("nan")
+    return float((x[i1] + x[i2]) / 2.0)
+
+
+def _findq_sas(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
+    """SAS PROC LIFETEST quantile: ``q_p = min{t_j : S(t_j) < 1 - p}``.
+
+    If S equals 1 - p exactly from ``t_j`` up to the next event time ``t_{j+1}`` the
+    quantile is ``(t_j + t_{j+1}) / 2`` (SAS/STAT User's Guide, LIFETEST, "Breslow,
+    Fleming-Harrington, and Kaplan-Meier Methods"). If S stays at 1 - p to the end of
+    follow-up, no ``t_j`` qualifies and the quantile is missing. Times where the curve
+    (or band) is undefined are skipped.
+    """
+    ok = ~np.isnan(y)
+    reached = np.flatnonzero(ok & (y >= p - tol))
+    if reached.size == 0:
+        return float("nan")
+    j = int(reached[0])
+    if y[j] > p + tol:
+        return float(x[j])
+    beyond = np.flatnonzero(ok & (y > p + tol))
+    beyond = beyond[beyond > j]
+    if beyond.size == 0:
+        return float("nan")
+    return float((x[j] + x[int(beyond[0])]) / 2.0)
+
+
+# --------------------------------------------------------------------------- results
+
+
+@dataclass(frozen=True, eq=False)
+class Landmarks(Result):
+    """Survival estimates read off a Kaplan-Meier curve at requested times."""
+
+    times: np.ndarray
+    n_risk: np.ndarray
+    survival: np.ndarray
+    std_err: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    conventions: Conventions
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({"time": self.times, "n_risk": self.n_risk,
+                             "survival": self.survival, "std_err": self.std_err,
+                             "lower": self.lower, "upper": self.upper})
+
+    def summary(self) -> str:
+        lines = [f"Survival at landmarks ({self.conventions.conf_level:.0%} CI, "
+                 f"{self.conventions.conf_type})"]
+        for row in self.to_frame().itertuples(index=False):
+            lines.append(f"  t={row.time:g}: n at risk {row.n_risk}, S {row.survival:.4f} "
+                         f"({row.lower:.4f} to {row.upper:.4f})")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True, eq=False)
+class KaplanMeier(Result):
+    """A Kaplan-Meier curve: per-time table, median with CI, and the conventions used.
+
+    ``median`` and ``median_ci`` are NaN where not reached. The table lists every distinct
+    time (events and censorings), as R ``survfit`` does.
+    """
+
+    time: np.ndarray
+    n_risk: np.ndarray
+    n_event: np.ndarray
+    n_censor: np.ndarray
+    survival: np.ndarray
+    std_err: np.ndarray
+    std_err_cumhaz: np.ndarray
+    lower: np.ndarray
+    upper: np.ndarray
+    n: int
+    events: int
+    median: float
+    median_ci: tuple[float, float]
+    conventions: Conventions = field(default_factory=Conventions)
+
+    def quantile(self, p: float) -> tuple[float, float, float]:
+        """Time by which a fraction ``p`` has had the event, with its CI.
+
+        Brookmeyer & Crowley (1982): the CI is read off the pointwise confidence band
+        (lower limit where the lower band reaches 1 - p, upper limit where the upper band
+        does), so it follows ``conf_type``. Profile ``"r"`` reads each curve as R
+        ``quantile.survfit`` does, profile ``"sas"`` as PROC LIFETEST does (see
+        :func:`_findq_r`, :func:`_findq_sas` and docs/CONVENTIONS.md).
+        """
+        if not 0.0 < p < 1.0:
+            raise InputError(f"p: {p!r} is outside (0, 1); e.g. 0.5 for the median",
+                             field="p", value=p)
+        find = _findq_sas if self.conventions.quantile_rule == "sas" else _findq_r
+        x = np.concatenate(([0.0], self.time))
+        return tuple(  # type: ignore[return-value]
+            find(x, np.concatenate(([0.0], 1.0 - curve)), p, QUANTILE_TOLERANCE)
+            for curve in (self.survival, self.lower, self.upper)
+        )
+
+    def survival_at(self, times: ArrayLike) -> Landmarks:
+        """S(t) with SE and CI at each requested time (R ``summary(fit, times, extend=TRUE)``).
+
+        Before the first observed time S = 1 with SE 0 and CI (1, 1); otherwise the values
+        of the last tabulated time <= t. Past the last observation the curve is carried
+        forward (n at risk 0): it is NaN only where the curve itself is undefined there
+        (e.g. a CI at S = 0).
+        """
+        t = as_times(times, name="times")
+        idx = np.searchsorted(self.time, t, "right") - 1
+        before = idx < 0
+        j = np.where(before, 0, idx)
+
+        def pick(values: np.ndarray, start: float) -> np.ndarray:
+            return np.where(before, start, values[j]).astype(float)
+
+        n_total = self.n_risk[0] if self.n_risk.size else 0
+        later = np.searchsorted(self.time, t, "left")
+        at_risk = np.where(later < self.time.size,
+                           self.n_risk[np.minimum(later, self.time.size - 1)], 0)
+        at_risk = np.where(before, n_total, at_risk).astype(np.int64)
+        return Landmarks(t, at_risk, pick(self.survival, 1.0), pick(self.std_err, 0.0),
+                         pick(self.lower, 1.0), pick(self.upper, 1.0), self.conventions)
+
+    def variance_at(self, t: float) -> float:
+        """Greenwood variance of S(t) (0 before the first event)."""
+        return float(self.survival_at([t]).std_err[0] ** 2)
+
+    def to_frame(self) -> pd.DataFrame:
+        return pd.DataFrame({
+            "time": self.time, "n_risk": self.n_risk, "n_event": self.n_event,
+            "n_censor": self.n_censor, "survival": self.survival, "std_err": self.std_err,
+            "std_err_cumhaz": self.std_err_cumhaz, "lower": self.lower, "upper": self.upper,
+        })
+
+    def summary(self) -> str:
+        lo, hi = self.median_ci
+        c = self.conventions
+        return (f"Kaplan-Meier: n={self.n}, events={self.events}; median {_fmt(self.median)} "
+                f"({c.conf_level:.0%} CI {_fmt(lo)} to {_fmt(hi)}; {c.conf_type} transform, "
+                f"{c.quantile_rule} quantile rule)")
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out["median_ci"] = [None if np.isnan(v) else float(v) for v in self.median_ci]
+        return out
+
+
+def _fmt(value: float) -> str:
+    return "NR" if np.isnan(value) else f"{value:g}"
+
+
+def kaplan_meier(
+    time: ArrayLike,
+    event: ArrayLike,
+    *,
+    profile: str = "r",
+    conf_type: str | None = None,
+    conf_level: float | None = None,
+    conventions: Conventions | None = None,
+) -> KaplanMeier:
+    """Kaplan-Meier estimate with Greenwood SEs, pointwise CIs and the median.
+
+    Args:
+        time: follow-up times (>= 0).
+        event: 1 event, 0 censored (bool accepted).
+        profile: ``"r"`` (log CI, R quantile rule) or ``"sas"`` (log-log CI, SAS rule).
+        conf_type, conf_level: override the profile's CI transform / level.
+        conventions: a resolved :class:`Conventions` (wins over the other arguments).
+    """
+    conv = conventions or resolve(profile, conf_type=conf_type, conf_level=conf_level)
+    t = as_times(time)
+    e = as_events(event, n=t.shape[0])
+    return _from_counts(*event_time_counts(t, e), conv)
+
+
+def _from_counts(
+    uniq: np.ndarray, n_risk: np.ndarray, n_event: np.ndarray, n_censor: np.ndarray,
+    conv: Conventions,
+) -> KaplanMeier:
+    with np.errstate(divide="ignore", invalid="ignore"):
+        surv = np.cumprod(1.0 - n_event / n_risk)
+        se_cumhaz = np.sqrt(greenwood_cumhaz_variance(n_risk, n_event))
+        se_surv = surv * se_cumhaz
+    lower, upper = pointwise_ci(surv, se_cumhaz, conv.conf_type, conv.conf_level)
+    km = KaplanMeier(
+        time=uniq, n_risk=n_risk, n_event=n_event, n_censor=n_censor, survival=surv,
+        std_err=se_surv, std_err_cumhaz=se_cumhaz, lower=lower, upper=upper,
+        n=int(n_risk[0]) if n_risk.size else 0, events=int(n_event.sum()),
+        median=float("nan"), median_ci=(float("nan"), float("nan")), conventions=conv,
+    )
+    med, lo, hi = km.quantile(0.5)
+    object.__setattr__(km, "median", med)
+    object.__setattr__(km, "median_ci", (lo, hi))
+    return km
+
+
+# --------------------------------------------------------------------------- two arms
+
+
+@dataclass(frozen=True, eq=False)
+class LandmarkDifference(Result):
+    """Difference in Kaplan-Meier survival at a landmark time between two arms."""
+
+    time: float
+    survival_a: float
+    survival_b: float
+    difference: float
+    std_err: float
+    lower: float
+    upper: float
+    p_value: float
+    conventions: Conventions = field(default_factory=Conventions)
+
+    def summary(self) -> str:
+        return (f"S(t={self.time:g}): {self.survival_a:.1%} vs {self.survival_b:.1%}, "
+                f"difference {self.difference:.1%} ({self.conventions.conf_level:.0%} CI "
+                f"{self.lower:.1%} to {self.upper:.1%}), p = {self.p_value:.4g}")
+
+
+def landmark_difference(km_a: KaplanMeier, km_b: KaplanMeier, t: float) -> LandmarkDifference:
+    """``S_a(t) - S_b(t)`` with a Wald CI and two-sided p from Greenwood variances.
+
+    ``se = sqrt(var_a + var_b)`` (independent arms, Greenwood variance of each S(t); Klein &
+    Moeschberger 1997, sec. 7.8), CI ``diff +/- z se`` and ``p = 2 (1 - Phi(|diff| / se))``,
+    the usual report "6-month PFS 42.1% vs 29.1%, difference 13.1% (-1.6 to 27.7)". The CI
+    level is that of ``km_a``'s conventions.
+    """
+    conv = km_a.conventions
+    a = km_a.survival_at([t])
+    b = km_b.survival_at([t])
+    diff = float(a.survival[0] - b.survival[0])
+    se = float(np.hypot(a.std_err[0], b.std_err[0]))
+    z = float(sps.norm.ppf(1.0 - (1.0 - conv.conf_level) / 2.0))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = float(2.0 * sps.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
+    return LandmarkDifference(float(t), float(a.survival[0]), float(b.survival[0]), diff, se,
+                              diff - z * se, diff + z * se, p, conv)
