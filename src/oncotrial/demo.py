@@ -143,7 +143,7 @@ PUBLISHED_RATES = (
 def step_published_rates(spec: TrialSpec, out: Path) -> DemoStep:
     from oncotrial.stats.proportions import proportion_ci
 
-    rows = []
+    rows: list[dict[str, Any]] = []
     for what, arm, x, n, printed in PUBLISHED_RATES:
         ci = proportion_ci(x, n, method="clopper-pearson")
         rows.append(
@@ -158,7 +158,7 @@ def step_published_rates(spec: TrialSpec, out: Path) -> DemoStep:
             }
         )
     pd.DataFrame(rows).to_csv(out / "published_rates.csv", index=False)
-    same = sum(r["same"] for r in rows)
+    same = sum(bool(r["same"]) for r in rows)
     headline = (
         f"{same}/{len(rows)} of PALMIRA's printed response rates reproduced to the "
         "digit (Clopper-Pearson 95% CI)"

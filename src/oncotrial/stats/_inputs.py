@@ -54,8 +54,8 @@ def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
     if bad.any():
         i = _first_bad(bad)
         raise DataError(
-            f"column {name!r}, row {i + 1}: time {describe_value(times[i])} is invalid; times must be finite "
-            "and >= 0",
+            f"column {name!r}, row {i + 1}: time {describe_value(times[i])} is invalid; "
+            "times must be finite and >= 0",
             column=name,
             row=i + 1,
             value=float(times[i]),
