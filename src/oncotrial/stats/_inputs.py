@@ -63,9 +63,7 @@ def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
     return times
 
 
-def as_events(values: ArrayLike, name: str = "event", n: int | None = None) -> np.ndarray:
-    """Event indicators as an int8 array of 0 (censored) and 1 (event)."""
-    raw = np.asarray(values)
+def _check_length(raw: np.ndarray, name: str, n: int | None) -> None:
     if n is not None and raw.shape[0] != n:
         raise DataError(
             f"column {name!r}: has {raw.shape[0]} rows but the times have {n}",
@@ -73,6 +71,12 @@ def as_events(values: ArrayLike, name: str = "event", n: int | None = None) -> n
             rows=int(raw.shape[0]),
             expected=n,
         )
+
+
+def as_events(values: ArrayLike, name: str = "event", n: int | None = None) -> np.ndarray:
+    """Event indicators as an int8 array of 0 (censored) and 1 (event)."""
+    raw = np.asarray(values)
+    _check_length(raw, name, n)
     if raw.dtype == bool:
         return raw.astype(np.int8)
     numeric = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
@@ -95,13 +99,7 @@ def as_groups(
 ) -> np.ndarray:
     """Group labels as an object array without missing values, with >= ``min_levels`` levels."""
     raw = np.asarray(values, dtype=object)
-    if n is not None and raw.shape[0] != n:
-        raise DataError(
-            f"column {name!r}: has {raw.shape[0]} rows but the times have {n}",
-            column=name,
-            rows=int(raw.shape[0]),
-            expected=n,
-        )
+    _check_length(raw, name, n)
     missing = pd.isna(pd.Series(raw)).to_numpy()
     if missing.any():
         i = _first_bad(missing)

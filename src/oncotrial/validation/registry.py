@@ -91,18 +91,23 @@ def compare(
     abs_ = tol.get("abs", 0.0) if abs_ is None else abs_
     exp = _as_float_array(expected)
     obs = _as_float_array(observed)
-    if exp.shape != obs.shape:
+    tolerance = f"rel {rel:g}, abs {abs_:g}"
+
+    def outcome(max_diff: float | None, passed: bool) -> Check:
         return Check(
             case["name"],
             case["kind"],
             quantity,
             expected,
             observed,
-            f"rel {rel:g}, abs {abs_:g}",
-            None,
-            False,
+            tolerance,
+            max_diff,
+            passed,
             case.get("_source", ""),
         )
+
+    if exp.shape != obs.shape:
+        return outcome(None, False)
     both_nan = np.isnan(exp) & np.isnan(obs)
     inf_match = np.isinf(exp) & (exp == obs)
     with np.errstate(invalid="ignore"):  # inf - inf where both are the same infinity
@@ -111,17 +116,7 @@ def compare(
     ok &= ~(np.isnan(exp) ^ np.isnan(obs))
     finite = diff[np.isfinite(diff)]
     max_diff = float(finite.max()) if finite.size else (0.0 if ok.all() else None)
-    return Check(
-        case["name"],
-        case["kind"],
-        quantity,
-        expected,
-        observed,
-        f"rel {rel:g}, abs {abs_:g}",
-        max_diff,
-        bool(ok.all()),
-        case.get("_source", ""),
-    )
+    return outcome(max_diff, bool(ok.all()))
 
 
 def load_checkers() -> None:
