@@ -12,6 +12,7 @@ import traceback
 
 import typer
 
+import oncotrial.cli.design_binary
 import oncotrial.cli.screen  # noqa: F401  (registers `oncotrial spec screen`)
 from oncotrial import __version__
 from oncotrial.cli import analyze as analyze_cli
