@@ -77,10 +77,20 @@ cat(best)
 def run_r(t: np.ndarray, e: np.ndarray, g: np.ndarray, repeat: int) -> float:
     with tempfile.TemporaryDirectory() as tmp:
         path = os.path.join(tmp, "d.csv")
-        np.savetxt(path, np.column_stack([t, e, g]), delimiter=",", header="t,e,g",
-                   comments="", fmt=["%.3f", "%d", "%d"])
-        out = subprocess.run(["Rscript", "-e", R_CODE.format(path=path, repeat=repeat)],
-                             capture_output=True, text=True, check=True)
+        np.savetxt(
+            path,
+            np.column_stack([t, e, g]),
+            delimiter=",",
+            header="t,e,g",
+            comments="",
+            fmt=["%.3f", "%d", "%d"],
+        )
+        out = subprocess.run(
+            ["Rscript", "-e", R_CODE.format(path=path, repeat=repeat)],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
         return float(out.stdout.strip())
 
 
@@ -91,8 +101,10 @@ def main() -> None:
     parser.add_argument("--no-r", action="store_true")
     parser.add_argument("--no-lifelines", action="store_true")
     args = parser.parse_args()
-    header = f"{'n':>10} {'times':>6} {'argsort':>9} {'oncotrial':>10} {'ratio':>6} " \
-             f"{'lifelines':>10} {'R survival':>11}"
+    header = (
+        f"{'n':>10} {'times':>6} {'argsort':>9} {'oncotrial':>10} {'ratio':>6} "
+        f"{'lifelines':>10} {'R survival':>11}"
+    )
     print(header)
     for size in args.sizes:
         n = int(size)
@@ -100,11 +112,17 @@ def main() -> None:
             t, e, g = make_data(n, integer)
             base = best(lambda t=t: np.argsort(t), args.repeat)
             ours = best(lambda t=t, e=e, g=g: run_oncotrial(t, e, g), args.repeat)
-            life = (float("nan") if args.no_lifelines
-                    else best(lambda t=t, e=e, g=g: run_lifelines(t, e, g), 1))
+            life = (
+                float("nan")
+                if args.no_lifelines
+                else best(lambda t=t, e=e, g=g: run_lifelines(t, e, g), 1)
+            )
             r_time = float("nan") if args.no_r else run_r(t, e, g, 1)
-            print(f"{n:>10} {'int' if integer else 'float':>6} {base:>9.3f} {ours:>10.3f} "
-                  f"{ours / base:>6.2f} {life:>10.3f} {r_time:>11.3f}", flush=True)
+            print(
+                f"{n:>10} {'int' if integer else 'float':>6} {base:>9.3f} {ours:>10.3f} "
+                f"{ours / base:>6.2f} {life:>10.3f} {r_time:>11.3f}",
+                flush=True,
+            )
 
 
 if __name__ == "__main__":

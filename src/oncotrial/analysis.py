@@ -59,8 +59,11 @@ class _Record(Result):
     fitted models) stay on the object but out of ``to_dict()`` and the JSON."""
 
     def to_dict(self) -> dict[str, Any]:
-        return {f.name: jsonable(getattr(self, f.name)) for f in fields(self)  # type: ignore[arg-type]
-                if f.metadata.get("json", True)}
+        return {
+            f.name: jsonable(getattr(self, f.name))
+            for f in fields(self)  # type: ignore[arg-type]
+            if f.metadata.get("json", True)
+        }
 
 
 @dataclass(frozen=True, eq=False)
@@ -185,9 +188,14 @@ class SurvivalAnalysis(_Record):
         """One row per arm: counts, median with CI, and survival at each landmark."""
         rows = []
         for a in self.arms:
-            row: dict[str, Any] = {"arm": a.arm, "n": a.n, "events": a.events,
-                                   "median": a.median, "median_lower": a.median_ci[0],
-                                   "median_upper": a.median_ci[1]}
+            row: dict[str, Any] = {
+                "arm": a.arm,
+                "n": a.n,
+                "events": a.events,
+                "median": a.median,
+                "median_lower": a.median_ci[0],
+                "median_upper": a.median_ci[1],
+            }
             for mark in a.landmarks:
                 row[f"survival_{mark.time:g}"] = mark.survival
             rows.append(row)
@@ -231,12 +239,21 @@ def fmt_p(p: float | None) -> str:
 def time_footnote(result: SurvivalAnalysis) -> str:
     """Time unit, event coding and strata, for a footnote."""
     d = result.data
-    unit = (f"Times in months = {d['time']} (days) / {DAYS_PER_MONTH:g}"
-            if d["time_unit"] == "days" else f"Times in months ({d['time']} in months)")
-    coding = (f"event: {d['censor']} = 0 (CDISC: 0 event, > 0 censored)"
-              if d.get("censor") else f"event: {d['event']} = 1 (0 censored)")
-    strata = (f"strata: {' x '.join(d['strata'])} ({result.logrank.n_strata} strata)"
-              if d["strata"] else "no strata")
+    unit = (
+        f"Times in months = {d['time']} (days) / {DAYS_PER_MONTH:g}"
+        if d["time_unit"] == "days"
+        else f"Times in months ({d['time']} in months)"
+    )
+    coding = (
+        f"event: {d['censor']} = 0 (CDISC: 0 event, > 0 censored)"
+        if d.get("censor")
+        else f"event: {d['event']} = 1 (0 censored)"
+    )
+    strata = (
+        f"strata: {' x '.join(d['strata'])} ({result.logrank.n_strata} strata)"
+        if d["strata"]
+        else "no strata"
+    )
     return f"{unit}; {coding}; {strata}."
 
 
@@ -246,8 +263,10 @@ def methods_footnote(result: SurvivalAnalysis) -> str:
     model = f"{'stratified ' if hr.strata else ''}Cox model, {hr.ties} ties, Wald CI and p"
     text = f"HR: {hr.experimental} vs {hr.reference}, {model}."
     if result.landmark_differences:
-        text += (f" Landmark differences: {hr.experimental} minus {hr.reference}, Greenwood "
-                 "SEs, Wald CI and p.")
+        text += (
+            f" Landmark differences: {hr.experimental} minus {hr.reference}, Greenwood "
+            "SEs, Wald CI and p."
+        )
     return text
 
 
@@ -255,22 +274,29 @@ def report_lines(result: SurvivalAnalysis) -> list[str]:
     """Plain-text report (``summary()``); the CLI draws the same content as rich tables."""
     c = result.conventions
     level = f"{c.conf_level:.0%}"
-    lines = [f"Survival analysis: {result.experimental.arm} vs {result.reference.arm} "
-             f"(reference), n={result.data['n']}"]
+    lines = [
+        f"Survival analysis: {result.experimental.arm} vs {result.reference.arm} "
+        f"(reference), n={result.data['n']}"
+    ]
     for a in result.arms:
         marks = "; ".join(f"{m.time:g} mo {fmt_pct_ci(m.survival, m.ci)}" for m in a.landmarks)
         median = fmt_ci(a.median, a.median_ci, 1)
-        lines.append(f"  {a.arm}: n {a.n}, events {a.events}, median {median} months"
-                     + (f"; {marks}" if marks else ""))
+        lines.append(
+            f"  {a.arm}: n {a.n}, events {a.events}, median {median} months"
+            + (f"; {marks}" if marks else "")
+        )
     for d in result.landmark_differences:
-        lines.append(f"  Difference at {d.time:g} mo: {fmt_pct_ci(d.difference, d.ci)}, "
-                     f"p = {fmt_p(d.p)}")
+        lines.append(
+            f"  Difference at {d.time:g} mo: {fmt_pct_ci(d.difference, d.ci)}, p = {fmt_p(d.p)}"
+        )
     hr = result.cox
     kind = "stratified Cox" if hr.strata else "Cox"
     lines.append(f"  HR ({kind}, {hr.ties} ties): {fmt_ci(hr.hr, hr.ci, 2)}, p = {fmt_p(hr.p)}")
     lr = result.logrank
-    lines.append(f"  {'Stratified log-rank' if lr.strata else 'Log-rank'}: chisq "
-                 f"{fmt_number(lr.chisq, 3)} on {lr.df} df, p = {fmt_p(lr.p)}")
+    lines.append(
+        f"  {'Stratified log-rank' if lr.strata else 'Log-rank'}: chisq "
+        f"{fmt_number(lr.chisq, 3)} on {lr.df} df, p = {fmt_p(lr.p)}"
+    )
     f = result.followup
     lines.append(f"  Median follow-up (reverse KM): {fmt_ci(f.median, f.ci, 1)} months")
     lines.append(f"  {level} CIs. {time_footnote(result)}")
@@ -296,14 +322,23 @@ def read_table(path: str | Path) -> pd.DataFrame:
     try:
         if suffix == ".csv":
             _check_header(path)
-            return pd.read_csv(path, keep_default_na=False, na_values=[""],
-                               encoding="utf-8-sig", skipinitialspace=True)
+            return pd.read_csv(
+                path,
+                keep_default_na=False,
+                na_values=[""],
+                encoding="utf-8-sig",
+                skipinitialspace=True,
+            )
         if suffix in (".parquet", ".pq"):
             return pd.read_parquet(path)
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot read the file ({exc})", file=str(path)) from None
-    raise DataError(f"{path}: unknown file type {suffix!r}; use .csv or .parquet",
-                    file=str(path), value=suffix, valid=[".csv", ".parquet"])
+    raise DataError(
+        f"{path}: unknown file type {suffix!r}; use .csv or .parquet",
+        file=str(path),
+        value=suffix,
+        valid=[".csv", ".parquet"],
+    )
 
 
 def _check_header(path: Path) -> None:
@@ -312,8 +347,11 @@ def _check_header(path: Path) -> None:
         header = [name.strip() for name in next(csv.reader(handle), [])]
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise DataError(f"{path}: duplicated column(s) {', '.join(repeated)}",
-                        file=str(path), column=repeated[0])
+        raise DataError(
+            f"{path}: duplicated column(s) {', '.join(repeated)}",
+            file=str(path),
+            column=repeated[0],
+        )
 
 
 def _require_columns(df: pd.DataFrame, roles: dict[str, list[str]]) -> None:
@@ -322,9 +360,10 @@ def _require_columns(df: pd.DataFrame, roles: dict[str, list[str]]) -> None:
         for name in names:
             if name not in df.columns:
                 raise DataError(
-                    f"{role}: column {name!r} not found; available columns: "
-                    f"{', '.join(available)}",
-                    column=name, field=role, valid=available,
+                    f"{role}: column {name!r} not found; available columns: {', '.join(available)}",
+                    column=name,
+                    field=role,
+                    valid=available,
                 )
 
 
@@ -343,7 +382,9 @@ def censor_to_event(values: pd.Series, name: str) -> np.ndarray:
         raise DataError(
             f"column {name!r}, row {i + 1}: censoring code {shown} is invalid; CDISC CNSR is 0 "
             "for an event and 1 (or another positive integer) for censored",
-            column=name, row=i + 1, value=None if pd.isna(raw[i]) else str(raw[i]),
+            column=name,
+            row=i + 1,
+            value=None if pd.isna(raw[i]) else str(raw[i]),
             valid="0 (event) or integer > 0 (censored)",
         )
     return (numeric == 0).astype(np.int8)
@@ -356,8 +397,12 @@ def _labels(values: pd.Series, name: str) -> np.ndarray:
     blank = text == ""
     if blank.any():
         i = int(np.flatnonzero(blank)[0])
-        raise DataError(f"column {name!r}, row {i + 1}: blank value; every subject needs a "
-                        f"{name}", column=name, row=i + 1, value=str(raw[i]))
+        raise DataError(
+            f"column {name!r}, row {i + 1}: blank value; every subject needs a {name}",
+            column=name,
+            row=i + 1,
+            value=str(raw[i]),
+        )
     return np.array([_label(v) for v in raw], dtype=object)
 
 
@@ -376,8 +421,12 @@ def _landmarks_in_months(landmarks: Any) -> tuple[float, ...]:
         except (TypeError, ValueError):
             number = math.nan
         if not (math.isfinite(number) and number > 0):
-            raise InputError(f"landmarks: {describe_value(value)} is invalid; landmark times are "
-                             "months > 0, e.g. 6,12", field="landmarks", value=str(value))
+            raise InputError(
+                f"landmarks: {describe_value(value)} is invalid; landmark times are "
+                "months > 0, e.g. 6,12",
+                field="landmarks",
+                value=str(value),
+            )
         out.append(number)
     return tuple(out)
 
@@ -420,36 +469,62 @@ def analyze_survival(
         rmst_tau: restriction time in months for RMST (optional).
     """
     if (event is None) == (censor is None):
-        raise InputError("event/censor: give exactly one of an event column (1 = event) or a "
-                         "censoring column (CDISC CNSR, 0 = event)", field="event",
-                         value=None if event is None else event)
+        raise InputError(
+            "event/censor: give exactly one of an event column (1 = event) or a "
+            "censoring column (CDISC CNSR, 0 = event)",
+            field="event",
+            value=None if event is None else event,
+        )
     if time_unit not in TIME_UNITS:
-        raise InputError(f"time_unit: unknown value {time_unit!r}; valid: {', '.join(TIME_UNITS)}",
-                         field="time_unit", value=time_unit, valid=list(TIME_UNITS))
+        raise InputError(
+            f"time_unit: unknown value {time_unit!r}; valid: {', '.join(TIME_UNITS)}",
+            field="time_unit",
+            value=time_unit,
+            valid=list(TIME_UNITS),
+        )
     strata, subgroups = list(strata), list(subgroups)
-    _require_columns(df, {"time": [time], "arm": [arm], "event": [event] if event else [],
-                          "censor": [censor] if censor else [], "strata": strata,
-                          "subgroups": subgroups})
+    _require_columns(
+        df,
+        {
+            "time": [time],
+            "arm": [arm],
+            "event": [event] if event else [],
+            "censor": [censor] if censor else [],
+            "strata": strata,
+            "subgroups": subgroups,
+        },
+    )
     conv = resolve(profile, conf_type=conf_type, ties=ties, conf_level=conf_level)
     marks = _landmarks_in_months(landmarks)
     scale = DAYS_PER_MONTH if time_unit == "days" else 1.0
 
     data = df.reset_index(drop=True)
     t = as_times(data[time].to_numpy(), name=time)
-    e = (as_events(data[event].to_numpy(), name=event, n=t.size) if event is not None
-         else censor_to_event(data[censor], str(censor)))
+    e = (
+        as_events(data[event].to_numpy(), name=event, n=t.size)
+        if event is not None
+        else censor_to_event(data[censor], str(censor))
+    )
     a = _labels(data[arm], arm)
     levels = sorted(set(a))
     if len(levels) != 2:
         what = "level" if len(levels) == 1 else "levels"
-        raise DataError(f"column {arm!r}: has {len(levels)} {what} {levels!r}; the analysis "
-                        "compares exactly 2 arms (subset the data to the two arms first)",
-                        column=arm, levels=levels)
+        raise DataError(
+            f"column {arm!r}: has {len(levels)} {what} {levels!r}; the analysis "
+            "compares exactly 2 arms (subset the data to the two arms first)",
+            column=arm,
+            levels=levels,
+        )
     ref = levels[0] if reference is None else _label(reference)
     if ref not in levels:
-        raise InputError(f"reference: level {reference!r} does not occur in column {arm!r}; "
-                         f"levels are {', '.join(levels)}", field="reference", column=arm,
-                         value=str(reference), valid=levels)
+        raise InputError(
+            f"reference: level {reference!r} does not occur in column {arm!r}; "
+            f"levels are {', '.join(levels)}",
+            field="reference",
+            column=arm,
+            value=str(reference),
+            valid=levels,
+        )
     exp = next(v for v in levels if v != ref)
     strata_frame = pd.DataFrame({s: _labels(data[s], s) for s in strata}) if strata else None
     stratum = _stratum_keys(strata_frame)
@@ -463,19 +538,32 @@ def analyze_survival(
     diffs = tuple(_difference(curves[exp], curves[ref], m, scale) for m in marks)
     fu = median_followup(t, e, conventions=conv)
     followup = FollowUpSummary(fu.median / scale, (fu.lower / scale, fu.upper / scale))
-    rmst_summary = (_rmst(curves, exp, ref, rmst_tau, scale) if rmst_tau is not None else None)
+    rmst_summary = _rmst(curves, exp, ref, rmst_tau, scale) if rmst_tau is not None else None
     table = None
     if subgroups:
-        table, sub_notes = _subgroups(data, t, e, a, arm, subgroups, ref, strata_frame, scale,
-                                      conv, profile)
+        table, sub_notes = _subgroups(
+            data, t, e, a, arm, subgroups, ref, strata_frame, scale, conv, profile
+        )
         notes += sub_notes
-    inputs = {"n": int(t.size), "time": time, "time_unit": time_unit,
-              "display_unit": DISPLAY_UNIT, "days_per_month": DAYS_PER_MONTH,
-              "event": event, "censor": censor, "arm": arm, "experimental": exp,
-              "reference": ref, "strata": strata, "subgroups": subgroups,
-              "landmarks": list(marks), "landmarks_in_data_unit": [m * scale for m in marks]}
-    return SurvivalAnalysis(inputs, arms, lr, hr, diffs, followup, rmst_summary, table,
-                            tuple(notes + cox_notes), conv)
+    inputs = {
+        "n": int(t.size),
+        "time": time,
+        "time_unit": time_unit,
+        "display_unit": DISPLAY_UNIT,
+        "days_per_month": DAYS_PER_MONTH,
+        "event": event,
+        "censor": censor,
+        "arm": arm,
+        "experimental": exp,
+        "reference": ref,
+        "strata": strata,
+        "subgroups": subgroups,
+        "landmarks": list(marks),
+        "landmarks_in_data_unit": [m * scale for m in marks],
+    }
+    return SurvivalAnalysis(
+        inputs, arms, lr, hr, diffs, followup, rmst_summary, table, tuple(notes + cox_notes), conv
+    )
 
 
 def _stratum_keys(strata: pd.DataFrame | None) -> np.ndarray | None:
@@ -497,86 +585,169 @@ def _stratum_notes(stratum: np.ndarray | None, a: np.ndarray) -> list[str]:
     for key in sorted(set(stratum)):
         present = set(a[stratum == key])
         if len(present) < 2:
-            out.append(f"stratum {key} has patients of one arm only ({next(iter(present))}); it "
-                       "does not contribute to the stratified log-rank test or Cox model")
+            out.append(
+                f"stratum {key} has patients of one arm only ({next(iter(present))}); it "
+                "does not contribute to the stratified log-rank test or Cox model"
+            )
     return out
 
 
 def _arm(level: str, km: KaplanMeier, marks: tuple[float, ...], scale: float) -> ArmEstimate:
     at = km.survival_at([m * scale for m in marks]) if marks else None
-    landmarks = tuple(
-        LandmarkEstimate(m, int(at.n_risk[i]), float(at.survival[i]), float(at.std_err[i]),
-                         (float(at.lower[i]), float(at.upper[i])))
-        for i, m in enumerate(marks)) if at is not None else ()
+    landmarks = (
+        tuple(
+            LandmarkEstimate(
+                m,
+                int(at.n_risk[i]),
+                float(at.survival[i]),
+                float(at.std_err[i]),
+                (float(at.lower[i]), float(at.upper[i])),
+            )
+            for i, m in enumerate(marks)
+        )
+        if at is not None
+        else ()
+    )
     lo, hi = km.median_ci
-    return ArmEstimate(level, km.n, km.events, km.median / scale, (lo / scale, hi / scale),
-                       landmarks, km)
+    return ArmEstimate(
+        level, km.n, km.events, km.median / scale, (lo / scale, hi / scale), landmarks, km
+    )
 
 
-def _beyond_followup_notes(curves: dict[str, KaplanMeier], marks: tuple[float, ...],
-                           scale: float) -> list[str]:
+def _beyond_followup_notes(
+    curves: dict[str, KaplanMeier], marks: tuple[float, ...], scale: float
+) -> list[str]:
     out = []
     for level, km in curves.items():
         last = float(km.time[-1]) if km.time.size else 0.0
         for m in marks:
             if m * scale > last:
-                out.append(f"landmark {m:g} months is beyond the last follow-up in {level} "
-                           f"({last / scale:.1f} months); S(t) is carried forward")
+                out.append(
+                    f"landmark {m:g} months is beyond the last follow-up in {level} "
+                    f"({last / scale:.1f} months); S(t) is carried forward"
+                )
     return out
 
 
-def _logrank(t: np.ndarray, e: np.ndarray, a: np.ndarray, stratum: np.ndarray | None,
-             exp: str, ref: str, strata: list[str], conv: Conventions) -> LogRankSummary:
+def _logrank(
+    t: np.ndarray,
+    e: np.ndarray,
+    a: np.ndarray,
+    stratum: np.ndarray | None,
+    exp: str,
+    ref: str,
+    strata: list[str],
+    conv: Conventions,
+) -> LogRankSummary:
     res = logrank(t, e, a, strata=stratum, reference=ref, conventions=conv)
     groups = [str(g) for g in res.groups]
     return LogRankSummary(
-        chisq=res.chisq, df=res.df, p=res.p_value, strata=tuple(strata),
-        n_strata=len(res.strata) if res.strata else 1, z=res.z, p_one_sided=res.p_one_sided,
+        chisq=res.chisq,
+        df=res.df,
+        p=res.p_value,
+        strata=tuple(strata),
+        n_strata=len(res.strata) if res.strata else 1,
+        z=res.z,
+        p_one_sided=res.p_one_sided,
         observed=dict(zip(groups, map(float, res.observed), strict=True)),
-        expected=dict(zip(groups, map(float, res.expected), strict=True)), test=res)
+        expected=dict(zip(groups, map(float, res.expected), strict=True)),
+        test=res,
+    )
 
 
-def _hazard_ratio(t: np.ndarray, e: np.ndarray, a: np.ndarray, strata: pd.DataFrame | None,
-                  exp: str, ref: str, arm: str, names: list[str], conv: Conventions,
-                  profile: str) -> tuple[HazardRatio, list[str]]:
+def _hazard_ratio(
+    t: np.ndarray,
+    e: np.ndarray,
+    a: np.ndarray,
+    strata: pd.DataFrame | None,
+    exp: str,
+    ref: str,
+    arm: str,
+    names: list[str],
+    conv: Conventions,
+    profile: str,
+) -> tuple[HazardRatio, list[str]]:
     if e.sum() == 0:
-        raise DataError("no events in either arm; a hazard ratio needs at least one event",
-                        column=arm, events=0)
+        raise DataError(
+            "no events in either arm; a hazard ratio needs at least one event", column=arm, events=0
+        )
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OncotrialWarning)
-        fit = cox(t, e, pd.DataFrame({arm: a}), strata=strata, ties=conv.ties,
-                  profile=profile, conf_level=conv.conf_level, reference={arm: ref})
+        fit = cox(
+            t,
+            e,
+            pd.DataFrame({arm: a}),
+            strata=strata,
+            ties=conv.ties,
+            profile=profile,
+            conf_level=conv.conf_level,
+            reference={arm: ref},
+        )
     term = fit.term(f"{arm}={exp}")
     notes = [f"Cox model: {w.message}" for w in caught]
-    return HazardRatio(exp, ref, term.hr, (term.hr_lower, term.hr_upper), term.p, term.coef,
-                       term.se, term.z, fit.ties, tuple(names), fit.score.p, fit.lr.p,
-                       fit), notes
+    return HazardRatio(
+        exp,
+        ref,
+        term.hr,
+        (term.hr_lower, term.hr_upper),
+        term.p,
+        term.coef,
+        term.se,
+        term.z,
+        fit.ties,
+        tuple(names),
+        fit.score.p,
+        fit.lr.p,
+        fit,
+    ), notes
 
 
-def _difference(km_exp: KaplanMeier, km_ref: KaplanMeier, month: float,
-                scale: float) -> LandmarkComparison:
+def _difference(
+    km_exp: KaplanMeier, km_ref: KaplanMeier, month: float, scale: float
+) -> LandmarkComparison:
     d = landmark_difference(km_exp, km_ref, month * scale)
     return LandmarkComparison(month, d.difference, d.std_err, (d.lower, d.upper), d.p_value)
 
 
-def _rmst(curves: dict[str, KaplanMeier], exp: str, ref: str, tau: float,
-          scale: float) -> RMSTSummary:
+def _rmst(
+    curves: dict[str, KaplanMeier], exp: str, ref: str, tau: float, scale: float
+) -> RMSTSummary:
     if not (math.isfinite(tau) and tau > 0):
-        raise InputError(f"rmst_tau: {tau!r} is invalid; use months > 0", field="rmst_tau",
-                         value=tau)
+        raise InputError(
+            f"rmst_tau: {tau!r} is invalid; use months > 0", field="rmst_tau", value=tau
+        )
     per = {}
     for level in (exp, ref):
         r = rmst(curves[level], tau * scale)
-        per[level] = {"rmst": r.estimate / scale, "std_err": r.std_err / scale,
-                      "ci": [r.lower / scale, r.upper / scale]}
+        per[level] = {
+            "rmst": r.estimate / scale,
+            "std_err": r.std_err / scale,
+            "ci": [r.lower / scale, r.upper / scale],
+        }
     d = rmst_difference(curves[exp], curves[ref], tau * scale)
-    return RMSTSummary(tau, per, d.estimate / scale, d.std_err / scale,
-                       (d.lower / scale, d.upper / scale), d.p_value)
+    return RMSTSummary(
+        tau,
+        per,
+        d.estimate / scale,
+        d.std_err / scale,
+        (d.lower / scale, d.upper / scale),
+        d.p_value,
+    )
 
 
-def _subgroups(data: pd.DataFrame, t: np.ndarray, e: np.ndarray, a: np.ndarray, arm: str,
-               subgroups: list[str], ref: str, strata: pd.DataFrame | None, scale: float,
-               conv: Conventions, profile: str) -> tuple[SubgroupTable, list[str]]:
+def _subgroups(
+    data: pd.DataFrame,
+    t: np.ndarray,
+    e: np.ndarray,
+    a: np.ndarray,
+    arm: str,
+    subgroups: list[str],
+    ref: str,
+    strata: pd.DataFrame | None,
+    scale: float,
+    conv: Conventions,
+    profile: str,
+) -> tuple[SubgroupTable, list[str]]:
     """Forest-plot table on the validated columns, times in months."""
     time_col, event_col = "__time_months", "__event"
     frame = pd.DataFrame({time_col: t / scale, event_col: e, arm: a})
@@ -589,9 +760,20 @@ def _subgroups(data: pd.DataFrame, t: np.ndarray, e: np.ndarray, a: np.ndarray, 
     notes = []
     base = resolve(profile)
     if conv.conf_type != base.conf_type:
-        notes.append(f"subgroup medians use the {profile} profile's {base.conf_type} CI "
-                     f"transform, not {conv.conf_type}")
-    table = subgroup_analysis(frame, time_col, event_col, arm, subgroups, reference=ref,
-                              strata=names or None, profile=profile, ties=conv.ties,
-                              conf_level=conv.conf_level)
+        notes.append(
+            f"subgroup medians use the {profile} profile's {base.conf_type} CI "
+            f"transform, not {conv.conf_type}"
+        )
+    table = subgroup_analysis(
+        frame,
+        time_col,
+        event_col,
+        arm,
+        subgroups,
+        reference=ref,
+        strata=names or None,
+        profile=profile,
+        ties=conv.ties,
+        conf_level=conv.conf_level,
+    )
     return table, notes

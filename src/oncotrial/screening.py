@@ -122,12 +122,16 @@ def compile_criteria(criteria: Any, attributes: Iterable[Any]) -> tuple[Criterio
             where = f"eligibility.{kind}[{i}]"
             cid, text, rule = _get(item, "id"), _get(item, "text"), _get(item, "rule")
             if not isinstance(cid, str) or not cid:
-                raise SpecError(f"{where}.id: a criterion needs an id", location=f"{where}.id",
-                                value=describe_value(cid))
+                raise SpecError(
+                    f"{where}.id: a criterion needs an id",
+                    location=f"{where}.id",
+                    value=describe_value(cid),
+                )
             if cid in seen:
                 raise SpecError(
                     f"{where}.id: duplicate criterion id {cid!r} (also {seen[cid]})",
-                    location=f"{where}.id", value=cid,
+                    location=f"{where}.id",
+                    value=cid,
                 )
             seen[cid] = where
             if not isinstance(rule, Rule):
@@ -135,8 +139,10 @@ def compile_criteria(criteria: Any, attributes: Iterable[Any]) -> tuple[Criterio
             rule.check_names(attrs.values(), where=f"{where}.rule ({cid})")
             out.append(Criterion(cid, kind, str(text or ""), rule))
     if not out:
-        raise SpecError("eligibility: no inclusion or exclusion criteria to screen against",
-                        location="eligibility")
+        raise SpecError(
+            "eligibility: no inclusion or exclusion criteria to screen against",
+            location="eligibility",
+        )
     return tuple(out)
 
 
@@ -261,7 +267,9 @@ def _check_ids(frame: pd.DataFrame, id_column: str, source: str) -> list[Any]:
         raise DataError(
             f"{source}: no subject id column {id_column!r}; columns are "
             f"{', '.join(map(str, frame.columns)) or '(none)'} (choose one with --id-column)",
-            file=source, column=id_column, expected=[str(c) for c in frame.columns],
+            file=source,
+            column=id_column,
+            expected=[str(c) for c in frame.columns],
         )
     ids: list[Any] = []
     first_row: dict[Any, int] = {}
@@ -269,11 +277,23 @@ def _check_ids(frame: pd.DataFrame, id_column: str, source: str) -> list[Any]:
     for row, raw in enumerate(frame[id_column].tolist(), start=1):
         value = raw.strip() if isinstance(raw, str) else raw
         if is_missing_value(value) or value == "":
-            errors.append({"row": row, "column": id_column, "value": raw,
-                           "expected": "a subject id (ids may not be empty)"})
+            errors.append(
+                {
+                    "row": row,
+                    "column": id_column,
+                    "value": raw,
+                    "expected": "a subject id (ids may not be empty)",
+                }
+            )
         elif value in first_row:
-            errors.append({"row": row, "column": id_column, "value": raw,
-                           "expected": f"a unique subject id (row {first_row[value]} has it too)"})
+            errors.append(
+                {
+                    "row": row,
+                    "column": id_column,
+                    "value": raw,
+                    "expected": f"a unique subject id (row {first_row[value]} has it too)",
+                }
+            )
         else:
             first_row[value] = row
         ids.append(value.item() if isinstance(value, np.generic) else value)
@@ -298,14 +318,19 @@ def coerce_records(
     those the rules read, when given), as is a column that is not an attribute.
     """
     if not isinstance(records, pd.DataFrame):
-        raise DataError(f"{source}: screening records must be a pandas DataFrame, got "
-                        f"{type(records).__name__}", file=source)
+        raise DataError(
+            f"{source}: screening records must be a pandas DataFrame, got {type(records).__name__}",
+            file=source,
+        )
     attrs = attribute_map(attributes)
     columns = [str(c) for c in records.columns]
     if len(set(columns)) != len(columns):
         duplicated = sorted({c for c in columns if columns.count(c) > 1})
-        raise DataError(f"{source}: duplicated column(s) {', '.join(duplicated)}",
-                        file=source, column=duplicated[0])
+        raise DataError(
+            f"{source}: duplicated column(s) {', '.join(duplicated)}",
+            file=source,
+            column=duplicated[0],
+        )
     frame = records.copy()
     frame.columns = columns
     ids = _check_ids(frame, id_column, source)
@@ -344,8 +369,11 @@ def _check_csv_header(path: Path) -> None:
         header = [name.strip() for name in next(csv.reader(handle), [])]
     repeated = sorted({name for name in header if header.count(name) > 1})
     if repeated:
-        raise DataError(f"{path}: duplicated column(s) {', '.join(repeated)}", file=str(path),
-                        column=repeated[0])
+        raise DataError(
+            f"{path}: duplicated column(s) {', '.join(repeated)}",
+            file=str(path),
+            column=repeated[0],
+        )
 
 
 def read_screening_file(
@@ -365,14 +393,23 @@ def read_screening_file(
     try:
         if suffix == ".csv":
             _check_csv_header(path)
-            raw = pd.read_csv(path, dtype=str, keep_default_na=False, na_filter=False,
-                              encoding="utf-8-sig", skipinitialspace=True)
+            raw = pd.read_csv(
+                path,
+                dtype=str,
+                keep_default_na=False,
+                na_filter=False,
+                encoding="utf-8-sig",
+                skipinitialspace=True,
+            )
         elif suffix in (".parquet", ".pq"):
             raw = pd.read_parquet(path)
         else:
-            raise DataError(f"{path}: unknown screening file type {suffix!r}; use .csv or "
-                            ".parquet", file=str(path), value=suffix,
-                            expected=[".csv", ".parquet"])
+            raise DataError(
+                f"{path}: unknown screening file type {suffix!r}; use .csv or .parquet",
+                file=str(path),
+                value=suffix,
+                expected=[".csv", ".parquet"],
+            )
     except (ValueError, OSError, pd.errors.ParserError) as exc:
         raise DataError(f"{path}: cannot read the file ({exc})", file=str(path)) from None
     frame, _ = coerce_records(raw, attributes, id_column, source=str(path))
@@ -555,14 +592,16 @@ def screen(
         for criterion in compiled:
             outcome = criterion.rule.evaluate(record)
             values.append((outcome.value, outcome.reason))
-            log_rows.append({
-                "subject_id": subject_id,
-                "criterion_id": criterion.id,
-                "kind": criterion.kind,
-                "outcome": criterion.outcome(outcome.value),
-                "value": outcome.value,
-                "reason": outcome.reason,
-            })
+            log_rows.append(
+                {
+                    "subject_id": subject_id,
+                    "criterion_id": criterion.id,
+                    "kind": criterion.kind,
+                    "outcome": criterion.outcome(outcome.value),
+                    "value": outcome.value,
+                    "reason": outcome.reason,
+                }
+            )
         subject_rows.append(_subject_row(subject_id, compiled, values))
     log_columns = ["subject_id", "criterion_id", "kind", "outcome", "value", "reason"]
     subject_columns = ["subject_id", "verdict", "failed", "unresolved", "first_failed", "reasons"]

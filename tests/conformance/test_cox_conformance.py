@@ -23,8 +23,11 @@ def test_reference_file_covers_the_required_cases() -> None:
     assert any(inp["robust"] for inp in cox_inputs)
     assert any(inp["cluster"] for inp in cox_inputs)
     assert any(inp["categorical"] for inp in cox_inputs)
-    monotone = [c for c in CASES
-                if c["kind"] == "cox" and "Loglik converged" in str(c["expected"]["warnings"])]
+    monotone = [
+        c
+        for c in CASES
+        if c["kind"] == "cox" and "Loglik converged" in str(c["expected"]["warnings"])
+    ]
     assert len(monotone) == 2
 
 
@@ -34,6 +37,5 @@ def test_case(case: dict) -> None:
     assert len(checks) >= 4
     failed = [c for c in checks if not c.passed]
     assert not failed, "\n".join(
-        f"{c.quantity}: expected {c.expected} observed {c.observed} ({c.tolerance})"
-        for c in failed
+        f"{c.quantity}: expected {c.expected} observed {c.observed} ({c.tolerance})" for c in failed
     )

@@ -27,6 +27,5 @@ def test_run_all_passes() -> None:
 def test_case(case: dict) -> None:
     failed = [c for c in run_case(case) if not c.passed]
     assert not failed, "\n".join(
-        f"{c.quantity}: expected {c.expected} observed {c.observed} ({c.tolerance})"
-        for c in failed
+        f"{c.quantity}: expected {c.expected} observed {c.observed} ({c.tolerance})" for c in failed
     )

@@ -33,8 +33,11 @@ def test_r_references_cover_every_method_and_the_edges() -> None:
         assert ("proportion_ci", m) in methods
     for m in prop.DIFFERENCE_METHODS:
         assert ("risk_difference", m) in methods
-    edges = {(c["input"]["x"] == 0, c["input"]["x"] == c["input"]["n"])
-             for c in r_cases if c["kind"] == "proportion_ci"}
+    edges = {
+        (c["input"]["x"] == 0, c["input"]["x"] == c["input"]["n"])
+        for c in r_cases
+        if c["kind"] == "proportion_ci"
+    }
     assert (True, False) in edges and (False, True) in edges
     assert all(c["tolerance"]["rel"] <= 1e-6 for c in r_cases)
 
@@ -44,6 +47,8 @@ def test_palmira_is_reproduced_by_clopper_pearson_only() -> None:
     palmira = [c for c in CASES if c["_file"] == "palmira_published.json"]
     assert len(palmira) == 6
     for method in ("wilson", "wilson-cc", "jeffreys"):
-        printed = [prop.proportion_ci(c["input"]["x"], c["input"]["n"], method).formatted()
-                   for c in palmira]
+        printed = [
+            prop.proportion_ci(c["input"]["x"], c["input"]["n"], method).formatted()
+            for c in palmira
+        ]
         assert printed != [c["expected"]["printed"] for c in palmira], method

@@ -19,8 +19,20 @@ from oncotrial.cli import main
 ROOT = Path(__file__).parents[2]
 PALMIRA = ROOT / "src/oncotrial/data/examples/palmira_like_pfs.csv"
 REFERENCES = json.loads((ROOT / "tests/conformance/analyze_survival_r.json").read_text())
-PALMIRA_ARGS = ["--time", "AVAL", "--censor", "CNSR", "--arm", "ARM",
-                "--strata", "PRIOR_ET,VISCERAL", "--landmarks", "6,12", "--reference", "ET"]
+PALMIRA_ARGS = [
+    "--time",
+    "AVAL",
+    "--censor",
+    "CNSR",
+    "--arm",
+    "ARM",
+    "--strata",
+    "PRIOR_ET,VISCERAL",
+    "--landmarks",
+    "6,12",
+    "--reference",
+    "ET",
+]
 
 
 def run(capsys: pytest.CaptureFixture[str], *args: str) -> tuple[int, str, str]:
@@ -57,7 +69,8 @@ def assert_close(expected, actual, where: str, rel: float, p_abs: float = 1e-6) 
         assert actual is not None, f"{where}: expected {expected}, got null"
         tol = p_abs if where.rsplit(".", 1)[-1] in ("p", "score_p", "lr_p") else 0.0
         assert math.isclose(actual, expected, rel_tol=rel, abs_tol=max(tol, 1e-12)), (
-            f"{where}: {actual} vs R {expected}")
+            f"{where}: {actual} vs R {expected}"
+        )
 
 
 @pytest.mark.parametrize("case", REFERENCES["cases"], ids=lambda c: c["name"])
@@ -78,8 +91,9 @@ def test_references_cover_both_profiles_and_strata():
 
 
 def test_json_has_the_documented_fields_and_nothing_on_stderr(capsys):
-    code, out, err = run(capsys, PALMIRA, *PALMIRA_ARGS, "--subgroups", "AGEGR,ECOG",
-                         "--rmst-tau", "12", "--json")
+    code, out, err = run(
+        capsys, PALMIRA, *PALMIRA_ARGS, "--subgroups", "AGEGR,ECOG", "--rmst-tau", "12", "--json"
+    )
     assert code == 0 and err == ""
     doc = json.loads(out)
     for arm in doc["arms"]:
@@ -101,12 +115,14 @@ def test_json_has_the_documented_fields_and_nothing_on_stderr(capsys):
 
 
 def test_median_not_reached_is_null(tmp_path, capsys):
-    frame = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "e": [1, 0, 0, 0, 1, 1, 1, 0],
-                          "arm": ["A"] * 4 + ["B"] * 4})
+    frame = pd.DataFrame(
+        {"t": [1, 2, 3, 4, 5, 6, 7, 8], "e": [1, 0, 0, 0, 1, 1, 1, 0], "arm": ["A"] * 4 + ["B"] * 4}
+    )
     path = tmp_path / "d.csv"
     frame.to_csv(path, index=False)
-    doc = run_json(capsys, path, "--time", "t", "--event", "e", "--arm", "arm",
-                   "--time-unit", "months")
+    doc = run_json(
+        capsys, path, "--time", "t", "--event", "e", "--arm", "arm", "--time-unit", "months"
+    )
     arm_a = doc["arms"][1]  # reference A (first sorted level) is listed second
     assert arm_a["arm"] == "A"
     assert arm_a["median"] is None and arm_a["median_ci"][1] is None
@@ -115,14 +131,16 @@ def test_median_not_reached_is_null(tmp_path, capsys):
 def test_sas_profile_and_overrides_reach_every_piece(capsys):
     doc = run_json(capsys, PALMIRA, *PALMIRA_ARGS, "--profile", "sas")
     assert doc["conventions"]["conf_type"] == "log-log" and doc["cox"]["ties"] == "breslow"
-    doc = run_json(capsys, PALMIRA, *PALMIRA_ARGS, "--profile", "sas", "--ties", "efron",
-                   "--conf-type", "log")
+    doc = run_json(
+        capsys, PALMIRA, *PALMIRA_ARGS, "--profile", "sas", "--ties", "efron", "--conf-type", "log"
+    )
     assert doc["conventions"]["profile"] == "custom"
     assert doc["cox"]["ties"] == "efron"
     r = run_json(capsys, PALMIRA, *PALMIRA_ARGS)
     assert doc["cox"]["hr"] == pytest.approx(r["cox"]["hr"], rel=1e-12)
     assert doc["arms"][0]["landmarks"][0]["ci"] == pytest.approx(
-        r["arms"][0]["landmarks"][0]["ci"], rel=1e-12)
+        r["arms"][0]["landmarks"][0]["ci"], rel=1e-12
+    )
 
 
 def test_data_in_months_give_the_same_answer(tmp_path, capsys):
@@ -134,8 +152,9 @@ def test_data_in_months_give_the_same_answer(tmp_path, capsys):
     days = run_json(capsys, PALMIRA, *PALMIRA_ARGS)
     for a, b in zip(months["arms"], days["arms"], strict=True):
         assert a["median"] == pytest.approx(b["median"], rel=1e-12)
-        assert a["landmarks"][1]["survival"] == pytest.approx(b["landmarks"][1]["survival"],
-                                                             rel=1e-12)
+        assert a["landmarks"][1]["survival"] == pytest.approx(
+            b["landmarks"][1]["survival"], rel=1e-12
+        )
     assert months["cox"]["hr"] == pytest.approx(days["cox"]["hr"], rel=1e-9)
     assert months["logrank"]["chisq"] == pytest.approx(days["logrank"]["chisq"], rel=1e-9)
 
@@ -165,8 +184,10 @@ def test_human_output_one_screen(capsys):
     lines = out.splitlines()
     assert len(lines) <= 40
     assert max(len(line) for line in lines) <= 80
-    expected_rows = [f"Palbociclib + ET   132    {exp['events']} (",
-                     f"ET                  66    {ref['events']} ("]
+    expected_rows = [
+        f"Palbociclib + ET   132    {exp['events']} (",
+        f"ET                  66    {ref['events']} (",
+    ]
     for row in expected_rows:
         assert any(line.startswith(row) for line in lines), row
     for med in (exp, ref):
@@ -199,9 +220,14 @@ def write(tmp_path: Path, frame: pd.DataFrame, name: str = "bad.csv") -> Path:
 
 
 def small() -> pd.DataFrame:
-    return pd.DataFrame({"T": [5.0, 8, 3, 9, 4, 7], "E": [1, 0, 1, 1, 0, 1],
-                         "ARM": ["A", "B", "A", "B", "A", "B"],
-                         "S": ["x", "x", "y", "y", "x", "y"]})
+    return pd.DataFrame(
+        {
+            "T": [5.0, 8, 3, 9, 4, 7],
+            "E": [1, 0, 1, 1, 0, 1],
+            "ARM": ["A", "B", "A", "B", "A", "B"],
+            "S": ["x", "x", "y", "y", "x", "y"],
+        }
+    )
 
 
 def fail(capsys, *args: str) -> dict:
@@ -220,11 +246,14 @@ def test_missing_column_names_it_and_lists_the_others(tmp_path, capsys):
     assert error["column"] == "Z" and error["field"] == "strata"
 
 
-@pytest.mark.parametrize(("column", "row", "value", "fragment"), [
-    ("T", 3, -1.0, "time -1.0 is invalid"),
-    ("T", 2, None, "missing time"),
-    ("E", 4, 2, "event code 2 is invalid"),
-])
+@pytest.mark.parametrize(
+    ("column", "row", "value", "fragment"),
+    [
+        ("T", 3, -1.0, "time -1.0 is invalid"),
+        ("T", 2, None, "missing time"),
+        ("E", 4, 2, "event code 2 is invalid"),
+    ],
+)
 def test_bad_times_and_event_codes(tmp_path, capsys, column, row, value, fragment):
     frame = small()
     frame[column] = frame[column].astype(object)
@@ -238,8 +267,7 @@ def test_bad_times_and_event_codes(tmp_path, capsys, column, row, value, fragmen
 def test_bad_cnsr_codes(tmp_path, capsys, value):
     frame = small().rename(columns={"E": "CNSR"}).astype({"CNSR": object})
     frame.loc[2, "CNSR"] = value
-    error = fail(capsys, write(tmp_path, frame), "--time", "T", "--censor", "CNSR",
-                 "--arm", "ARM")
+    error = fail(capsys, write(tmp_path, frame), "--time", "T", "--censor", "CNSR", "--arm", "ARM")
     assert error["column"] == "CNSR" and error["row"] == 3
     assert error["value"] == str(value) and "CNSR is 0 for an event" in error["message"]
 
@@ -255,8 +283,18 @@ def test_arm_with_one_level_and_three_levels(tmp_path, capsys):
 
 
 def test_unknown_reference_level(tmp_path, capsys):
-    error = fail(capsys, write(tmp_path, small()), "--time", "T", "--event", "E", "--arm",
-                 "ARM", "--reference", "Placebo")
+    error = fail(
+        capsys,
+        write(tmp_path, small()),
+        "--time",
+        "T",
+        "--event",
+        "E",
+        "--arm",
+        "ARM",
+        "--reference",
+        "Placebo",
+    )
     assert error["type"] == "InputError" and error["value"] == "Placebo"
     assert error["valid"] == ["A", "B"]
 
@@ -264,8 +302,18 @@ def test_unknown_reference_level(tmp_path, capsys):
 def test_empty_stratum_cell(tmp_path, capsys):
     frame = small().astype({"S": object})
     frame.loc[4, "S"] = None
-    error = fail(capsys, write(tmp_path, frame), "--time", "T", "--event", "E", "--arm", "ARM",
-                 "--strata", "S")
+    error = fail(
+        capsys,
+        write(tmp_path, frame),
+        "--time",
+        "T",
+        "--event",
+        "E",
+        "--arm",
+        "ARM",
+        "--strata",
+        "S",
+    )
     assert error["column"] == "S" and error["row"] == 5 and "missing value" in error["message"]
 
 
@@ -277,14 +325,30 @@ def test_event_and_censor_exactly_one(tmp_path, capsys):
     assert "exactly one" in error["message"]
 
 
-@pytest.mark.parametrize(("option", "value", "field"), [
-    ("--landmarks", "x", "landmarks"), ("--landmarks", "0", "landmarks"),
-    ("--time-unit", "weeks", "time-unit"), ("--ties", "exact", "ties"),
-    ("--profile", "stata", "profile"), ("--conf-type", "probit", "conf-type"),
-])
+@pytest.mark.parametrize(
+    ("option", "value", "field"),
+    [
+        ("--landmarks", "x", "landmarks"),
+        ("--landmarks", "0", "landmarks"),
+        ("--time-unit", "weeks", "time-unit"),
+        ("--ties", "exact", "ties"),
+        ("--profile", "stata", "profile"),
+        ("--conf-type", "probit", "conf-type"),
+    ],
+)
 def test_bad_options(tmp_path, capsys, option, value, field):
-    error = fail(capsys, write(tmp_path, small()), "--time", "T", "--event", "E", "--arm",
-                 "ARM", option, value)
+    error = fail(
+        capsys,
+        write(tmp_path, small()),
+        "--time",
+        "T",
+        "--event",
+        "E",
+        "--arm",
+        "ARM",
+        option,
+        value,
+    )
     assert error["field"] == field and error["value"] == value
 
 
@@ -299,7 +363,19 @@ def test_unreadable_files(tmp_path, capsys):
 
 def test_numeric_arm_codes_and_reference(tmp_path, capsys):
     frame = small().assign(ARM=np.where(small()["ARM"] == "A", 1, 2))
-    doc = run_json(capsys, write(tmp_path, frame), "--time", "T", "--event", "E", "--arm",
-                   "ARM", "--reference", "2", "--time-unit", "months")
+    doc = run_json(
+        capsys,
+        write(tmp_path, frame),
+        "--time",
+        "T",
+        "--event",
+        "E",
+        "--arm",
+        "ARM",
+        "--reference",
+        "2",
+        "--time-unit",
+        "months",
+    )
     assert [a["arm"] for a in doc["arms"]] == ["1", "2"]
     assert doc["cox"]["experimental"] == "1" and doc["cox"]["reference"] == "2"

@@ -29,8 +29,10 @@ def block_designs(draw):
     arms = ArmRatio(tuple(f"arm{i}" for i in range(len(ratio))), ratio)
     multiples = draw(st.sets(st.integers(1, 3), min_size=1, max_size=3))
     n_factors = draw(st.integers(0, 2))
-    factors = tuple(Factor(f"f{i}", tuple(f"l{j}" for j in range(draw(st.integers(1, 3)))))
-                    for i in range(n_factors))
+    factors = tuple(
+        Factor(f"f{i}", tuple(f"l{j}" for j in range(draw(st.integers(1, 3)))))
+        for i in range(n_factors)
+    )
     return BlockDesign(arms, factors, tuple(m * arms.total for m in multiples))
 
 
@@ -53,22 +55,33 @@ def test_blocks_balanced_and_list_reproducible(design, seed, per_stratum):
 
 
 @settings(max_examples=40, deadline=None)
-@given(ratios, st.lists(st.lists(st.integers(0, 6), min_size=4, max_size=4), min_size=2,
-                        max_size=2), st.floats(0, 1, exclude_max=True),
-       st.sampled_from(["range", "variance"]), st.floats(0.55, 1.0))
+@given(
+    ratios,
+    st.lists(st.lists(st.integers(0, 6), min_size=4, max_size=4), min_size=2, max_size=2),
+    st.floats(0, 1, exclude_max=True),
+    st.sampled_from(["range", "variance"]),
+    st.floats(0.55, 1.0),
+)
 def test_minimization_probabilities_and_choice(ratio, table, u, method, p):
     arms = ArmRatio(tuple(f"a{i}" for i in range(len(ratio))), tuple(ratio))
     factors = (Factor("x", ("u", "v")),)
     design = MinimizationDesign(arms, factors, imbalance=method, p=p)
-    counts = MarginalCounts.from_mapping(design, {"x": {
-        lev: {a: row[i] for i, a in enumerate(arms.arms)}
-        for lev, row in zip(("u", "v"), table, strict=True)}})
+    counts = MarginalCounts.from_mapping(
+        design,
+        {
+            "x": {
+                lev: {a: row[i] for i, a in enumerate(arms.arms)}
+                for lev, row in zip(("u", "v"), table, strict=True)
+            }
+        },
+    )
     d = minimization_assign(counts, {"x": "u"}, u)
     prob = np.asarray(d.probabilities)
     assert abs(prob.sum() - 1) < 1e-12 and (prob >= 0).all()
     best = min(d.scores)
-    assert set(d.preferred) == {a for a, g in zip(arms.arms, d.scores, strict=True)
-                                if g <= best + 1e-9 * max(1, abs(best))}
+    assert set(d.preferred) == {
+        a for a, g in zip(arms.arms, d.scores, strict=True) if g <= best + 1e-9 * max(1, abs(best))
+    }
     pref_mass = sum(pr for a, pr in zip(arms.arms, prob, strict=True) if a in d.preferred)
     assert abs(pref_mass - (1.0 if len(d.preferred) == len(arms.arms) else p)) < 1e-12
     j = arms.arms.index(d.arm)

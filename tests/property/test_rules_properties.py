@@ -85,14 +85,23 @@ def test_a_decided_value_holds_for_every_completion_of_the_missing_data(formula,
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.lists(TRUTH, min_size=1, max_size=5), st.integers(0, 6),
-       st.sampled_from(["<", "<=", "==", "!=", ">", ">="]))
+@given(
+    st.lists(TRUTH, min_size=1, max_size=5),
+    st.integers(0, 6),
+    st.sampled_from(["<", "<=", "==", "!=", ">", ">="]),
+)
 def test_count_true_is_exact_under_missing_data(values, k, op):
     names = [f"x{i}" for i in range(len(values))]
     rule = parse_rule(f"count_true({', '.join(names)}) {op} {k}")
     record = {n: v for n, v in zip(names, values, strict=True) if v is not None}
-    compare = {"<": int.__lt__, "<=": int.__le__, "==": int.__eq__, "!=": int.__ne__,
-               ">": int.__gt__, ">=": int.__ge__}[op]
+    compare = {
+        "<": int.__lt__,
+        "<=": int.__le__,
+        "==": int.__eq__,
+        "!=": int.__ne__,
+        ">": int.__gt__,
+        ">=": int.__ge__,
+    }[op]
     missing = [n for n, v in zip(names, values, strict=True) if v is None]
     results = set()
     for fill in itertools.product([True, False], repeat=len(missing)):
@@ -103,18 +112,24 @@ def test_count_true_is_exact_under_missing_data(values, k, op):
 
 
 @settings(max_examples=200, deadline=None)
-@given(st.dates(dt.date(1990, 1, 1), dt.date(2040, 12, 31)),
-       st.dates(dt.date(1990, 1, 1), dt.date(2040, 12, 31)), st.integers(-400, 400))
+@given(
+    st.dates(dt.date(1990, 1, 1), dt.date(2040, 12, 31)),
+    st.dates(dt.date(1990, 1, 1), dt.date(2040, 12, 31)),
+    st.integers(-400, 400),
+)
 def test_date_differences(a, b, threshold):
     record = {"a": a, "b": b}
     days = (b - a).days
     assert parse_rule(f"days_between(a, b) >= {threshold}").evaluate(record).value is (
-        days >= threshold)
+        days >= threshold
+    )
     assert parse_rule(f"7 <= days_between(a, b) <= {threshold}").evaluate(record).value is (
-        7 <= days <= threshold)
+        7 <= days <= threshold
+    )
     months = threshold / 10
     assert parse_rule(f"months_between(a, b) < {months}").evaluate(record).value is (
-        days / 30.4375 < months)
+        days / 30.4375 < months
+    )
 
 
 @settings(max_examples=500, deadline=None)
@@ -130,9 +145,37 @@ def test_arbitrary_text_parses_or_raises_rule_syntax_error_only(text):
 
 
 python_like = st.lists(
-    st.sampled_from(["a", "b", "1", "'s'", "(", ")", "[", "]", ",", ".", "==", "<", "and", "or",
-                     "not", "in", "__import__", "lambda", ":", "=", "+", "days_between",
-                     "is_missing", "count_true", "x.y", "f'", " "]),
+    st.sampled_from(
+        [
+            "a",
+            "b",
+            "1",
+            "'s'",
+            "(",
+            ")",
+            "[",
+            "]",
+            ",",
+            ".",
+            "==",
+            "<",
+            "and",
+            "or",
+            "not",
+            "in",
+            "__import__",
+            "lambda",
+            ":",
+            "=",
+            "+",
+            "days_between",
+            "is_missing",
+            "count_true",
+            "x.y",
+            "f'",
+            " ",
+        ]
+    ),
     max_size=12,
 ).map(" ".join)
 

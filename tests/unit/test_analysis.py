@@ -45,9 +45,17 @@ def palmira() -> pd.DataFrame:
 
 @pytest.fixture(scope="module", params=["r", "sas"])
 def result(request, palmira) -> SurvivalAnalysis:
-    return analyze_survival(palmira, time="AVAL", censor="CNSR", arm="ARM",
-                            strata=["PRIOR_ET", "VISCERAL"], landmarks=[6, 12], reference=REF,
-                            profile=request.param, rmst_tau=12)
+    return analyze_survival(
+        palmira,
+        time="AVAL",
+        censor="CNSR",
+        arm="ARM",
+        strata=["PRIOR_ET", "VISCERAL"],
+        landmarks=[6, 12],
+        reference=REF,
+        profile=request.param,
+        rmst_tau=12,
+    )
 
 
 def test_shipped_demo_data_have_the_documented_design(palmira):
@@ -81,8 +89,14 @@ def test_equals_the_core_functions_called_directly(result, palmira):
     assert result.logrank.chisq == pytest.approx(lr.chisq, rel=1e-12)
     assert result.logrank.p == pytest.approx(lr.p_value, rel=1e-12)
     assert result.logrank.df == 1 and result.logrank.n_strata == 4
-    fit = cox(months, event, pd.DataFrame({"ARM": arm}), strata=palmira[["PRIOR_ET", "VISCERAL"]],
-              ties=conv.ties, reference={"ARM": REF})
+    fit = cox(
+        months,
+        event,
+        pd.DataFrame({"ARM": arm}),
+        strata=palmira[["PRIOR_ET", "VISCERAL"]],
+        ties=conv.ties,
+        reference={"ARM": REF},
+    )
     term = fit.term(f"ARM={EXP}")
     assert result.cox.hr == pytest.approx(term.hr, rel=1e-9)
     assert result.cox.ci == pytest.approx((term.hr_lower, term.hr_upper), rel=1e-9)
@@ -102,12 +116,25 @@ def test_equals_the_core_functions_called_directly(result, palmira):
 
 
 def test_subgroups_are_the_subgroup_module_on_months(palmira):
-    res = analyze_survival(palmira, time="AVAL", censor="CNSR", arm="ARM",
-                           strata=["PRIOR_ET", "VISCERAL"], subgroups=["AGEGR", "VISCERAL"],
-                           reference=REF)
+    res = analyze_survival(
+        palmira,
+        time="AVAL",
+        censor="CNSR",
+        arm="ARM",
+        strata=["PRIOR_ET", "VISCERAL"],
+        subgroups=["AGEGR", "VISCERAL"],
+        reference=REF,
+    )
     frame = palmira.assign(months=palmira["AVAL"] / DAYS_PER_MONTH, event=1 - palmira["CNSR"])
-    direct = subgroup_analysis(frame, "months", "event", "ARM", ["AGEGR", "VISCERAL"],
-                               reference=REF, strata=["PRIOR_ET", "VISCERAL"])
+    direct = subgroup_analysis(
+        frame,
+        "months",
+        "event",
+        "ARM",
+        ["AGEGR", "VISCERAL"],
+        reference=REF,
+        strata=["PRIOR_ET", "VISCERAL"],
+    )
     assert res.subgroups is not None
     got, want = res.subgroups.to_frame(), direct.to_frame()
     pd.testing.assert_frame_equal(got, want, rtol=1e-9)
@@ -117,8 +144,16 @@ def test_subgroups_are_the_subgroup_module_on_months(palmira):
 
 def test_result_is_data(result):
     doc = json.loads(result.to_json())
-    assert {"data", "arms", "logrank", "cox", "landmark_differences", "followup",
-            "conventions", "notes"} <= set(doc)
+    assert {
+        "data",
+        "arms",
+        "logrank",
+        "cox",
+        "landmark_differences",
+        "followup",
+        "conventions",
+        "notes",
+    } <= set(doc)
     assert "km" not in doc["arms"][0] and "fit" not in doc["cox"]
     assert result.arms[0].km.n == 132  # the curve stays on the object
     frame = result.to_frame()
@@ -133,8 +168,9 @@ def test_result_is_data(result):
 
 
 @settings(max_examples=20, deadline=None)
-@given(st.lists(st.tuples(st.integers(1, 400), st.booleans(), st.booleans()), min_size=4,
-                max_size=30))
+@given(
+    st.lists(st.tuples(st.integers(1, 400), st.booleans(), st.booleans()), min_size=4, max_size=30)
+)
 def test_days_and_months_agree(rows):
     """Every method is invariant to the time scale: days / 30.4375 give the same report."""
     frame = pd.DataFrame(rows, columns=["t", "e", "arm"]).astype({"e": int})
@@ -142,8 +178,14 @@ def test_days_and_months_agree(rows):
     if frame["arm"].nunique() < 2 or frame["e"].sum() == 0:
         return
     days = analyze_survival(frame, time="t", event="e", arm="arm", landmarks=[3])
-    months = analyze_survival(frame.assign(t=frame["t"] / DAYS_PER_MONTH), time="t", event="e",
-                              arm="arm", landmarks=[3], time_unit="months")
+    months = analyze_survival(
+        frame.assign(t=frame["t"] / DAYS_PER_MONTH),
+        time="t",
+        event="e",
+        arm="arm",
+        landmarks=[3],
+        time_unit="months",
+    )
     for a, b in zip(days.arms, months.arms, strict=True):
         assert a.median == pytest.approx(b.median, rel=1e-9, nan_ok=True)
         assert a.landmarks[0].survival == pytest.approx(b.landmarks[0].survival, rel=1e-12)
@@ -152,8 +194,13 @@ def test_days_and_months_agree(rows):
 
 def test_landmark_months_are_converted_to_days_hand_example():
     # arm A dies at 30, 100, 200 days; S_A(3 months = 91.3125 days) = 2/3 by hand
-    frame = pd.DataFrame({"t": [30, 100, 200, 50, 60, 70], "e": [1, 1, 1, 1, 1, 0],
-                          "arm": ["A", "A", "A", "B", "B", "B"]})
+    frame = pd.DataFrame(
+        {
+            "t": [30, 100, 200, 50, 60, 70],
+            "e": [1, 1, 1, 1, 1, 0],
+            "arm": ["A", "A", "A", "B", "B", "B"],
+        }
+    )
     res = analyze_survival(frame, time="t", event="e", arm="arm", landmarks=[3, 1])
     a = res.reference
     assert a.arm == "A"
@@ -172,20 +219,27 @@ def test_censor_codes_follow_adam():
 
 
 def test_notes_for_one_arm_strata_and_landmarks_past_follow_up():
-    frame = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6, 7, 8], "e": [1, 1, 0, 1, 1, 1, 0, 1],
-                          "arm": list("ABABABAA"), "s": list("xxxxxxyy")})
-    res = analyze_survival(frame, time="t", event="e", arm="arm", strata=["s"],
-                           landmarks=[0.25], time_unit="months")
+    frame = pd.DataFrame(
+        {
+            "t": [1, 2, 3, 4, 5, 6, 7, 8],
+            "e": [1, 1, 0, 1, 1, 1, 0, 1],
+            "arm": list("ABABABAA"),
+            "s": list("xxxxxxyy"),
+        }
+    )
+    res = analyze_survival(
+        frame, time="t", event="e", arm="arm", strata=["s"], landmarks=[0.25], time_unit="months"
+    )
     assert any("stratum s=y has patients of one arm only (A)" in n for n in res.notes)
     assert not any("landmark" in n for n in res.notes)
-    res = analyze_survival(frame, time="t", event="e", arm="arm", landmarks=[7.5],
-                           time_unit="months")
+    res = analyze_survival(
+        frame, time="t", event="e", arm="arm", landmarks=[7.5], time_unit="months"
+    )
     assert any("landmark 7.5 months is beyond the last follow-up in B" in n for n in res.notes)
 
 
 def test_conventions_override_marks_custom():
-    frame = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 1, 0, 1, 1, 1],
-                          "arm": list("ABABAB")})
+    frame = pd.DataFrame({"t": [1, 2, 3, 4, 5, 6], "e": [1, 1, 0, 1, 1, 1], "arm": list("ABABAB")})
     res = analyze_survival(frame, time="t", event="e", arm="arm", profile="sas", ties="efron")
     assert res.conventions == resolve("sas", ties="efron")
     assert res.cox.ties == "efron" and res.conventions.conf_type == "log-log"

@@ -160,9 +160,12 @@ def test_monotone_likelihood_warns_and_reports_infinite_hr() -> None:
     event = [1 if a == "A" else 0 for a in ARM]
     with pytest.warns(OncotrialWarning) as record:
         fit = cox(TIME, event, frame())
-    assert any(issubclass(w.category, MonotoneLikelihoodWarning)
-               and "arm=B still diverging" in str(w.message)
-               and "coefficient may be infinite" in str(w.message) for w in record)
+    assert any(
+        issubclass(w.category, MonotoneLikelihoodWarning)
+        and "arm=B still diverging" in str(w.message)
+        and "coefficient may be infinite" in str(w.message)
+        for w in record
+    )
     arm = fit.term("arm=B")
     assert arm.infinite and arm.coef == -math.inf and arm.hr == 0.0
     assert math.isnan(arm.se) and math.isnan(arm.p)
@@ -257,8 +260,7 @@ def test_row_order_does_not_matter(data: pd.DataFrame, rnd: random.Random) -> No
     rnd.shuffle(perm)
     a, b = _fit(data), _fit(data.iloc[perm].reset_index(drop=True))
     assert a.loglik == pytest.approx(b.loglik, rel=1e-10, abs=1e-10)
-    assert a.score.statistic == pytest.approx(
-        b.score.statistic, rel=1e-8, abs=1e-10)
+    assert a.score.statistic == pytest.approx(b.score.statistic, rel=1e-8, abs=1e-10)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -271,8 +273,7 @@ def test_affine_covariate_change_rescales_the_coefficient(
     b = _fit(moved)
     assert a.loglik == pytest.approx(b.loglik, rel=1e-8)
     if a.converged and not any(t.infinite for t in a.terms):
-        assert b.terms[1].coef * factor == pytest.approx(
-            a.terms[1].coef, rel=1e-6, abs=1e-8)
+        assert b.terms[1].coef * factor == pytest.approx(a.terms[1].coef, rel=1e-6, abs=1e-8)
 
 
 @settings(max_examples=25, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -283,13 +284,18 @@ def test_duplicated_data_in_two_strata_doubles_the_loglik(data: pd.DataFrame) ->
     strata = pd.Series(np.repeat([0, 1], len(data)), name="copy")
     both = _fit(double, strata=strata)
     assert both.loglik == pytest.approx(2 * single.loglik, rel=1e-9)
-    assert both.score.statistic == pytest.approx(
-        2 * single.score.statistic, rel=1e-8, abs=1e-10)
+    assert both.score.statistic == pytest.approx(2 * single.score.statistic, rel=1e-8, abs=1e-10)
 
 
 @settings(max_examples=30, deadline=None)
-@given(st.lists(st.tuples(st.floats(0.01, 100, allow_nan=False), st.booleans(), st.booleans()),
-                min_size=6, max_size=40, unique_by=lambda r: r[0]))
+@given(
+    st.lists(
+        st.tuples(st.floats(0.01, 100, allow_nan=False), st.booleans(), st.booleans()),
+        min_size=6,
+        max_size=40,
+        unique_by=lambda r: r[0],
+    )
+)
 def test_without_ties_efron_equals_breslow_and_score_equals_logrank(rows: list) -> None:
     time = [r[0] for r in rows]
     event = [int(r[1]) for r in rows]

@@ -97,8 +97,14 @@ def test_survival_at_semantics() -> None:
     assert marks.n_risk.tolist() == [3, 3, 3, 1, 1, 0]
     assert marks.lower[0] == 1.0 and marks.upper[0] == 1.0
     assert math.isnan(marks.lower[5])  # log CI does not exist at S = 0
-    assert list(marks.to_frame().columns) == ["time", "n_risk", "survival", "std_err",
-                                              "lower", "upper"]
+    assert list(marks.to_frame().columns) == [
+        "time",
+        "n_risk",
+        "survival",
+        "std_err",
+        "lower",
+        "upper",
+    ]
 
 
 def test_landmark_difference_hand_calculation() -> None:

@@ -207,12 +207,21 @@ def test_results_carry_method_level_sides_and_rounding() -> None:
         (lambda: prop.odds_ratio(0, 10, 3, 10, "wald"), "x1, n1, x2, n2", "zero cell"),
         (lambda: prop.mantel_haenszel([1, 2], [2, 4], [1], [3]), "x1, n1, x2, n2", "lengths"),
         (lambda: prop.mantel_haenszel([1, 0], [3, 1], [1, 0], [3, 0]), "strata", "stratum 2"),
-        (lambda: prop.mantel_haenszel([3, 2], [3, 4], [0, 0], [3, 4]), "x1, n1, x2, n2",
-         "infinite"),
-        (lambda: prop.logistic_odds_ratio([5, 4], [5, 4], [0, 0], [6, 3]), "x1, n1, x2, n2",
-         "separation"),
-        (lambda: prop.mantel_haenszel([1, 2], [2, 4], [1, 5], [3, 4]), "x2[stratum 2]",
-         "between 0 and 4"),
+        (
+            lambda: prop.mantel_haenszel([3, 2], [3, 4], [0, 0], [3, 4]),
+            "x1, n1, x2, n2",
+            "infinite",
+        ),
+        (
+            lambda: prop.logistic_odds_ratio([5, 4], [5, 4], [0, 0], [6, 3]),
+            "x1, n1, x2, n2",
+            "separation",
+        ),
+        (
+            lambda: prop.mantel_haenszel([1, 2], [2, 4], [1, 5], [3, 4]),
+            "x2[stratum 2]",
+            "between 0 and 4",
+        ),
     ],
 )
 def test_bad_input_names_the_argument_value_and_what_is_valid(call, field, words) -> None:

@@ -31,8 +31,22 @@ def test_one_sample_human_output_names_the_method(capsys: pytest.CaptureFixture[
 
 
 def test_two_sample_json_has_difference_and_odds_ratio(capsys: pytest.CaptureFixture[str]) -> None:
-    code, out, _ = run(capsys, "--x", "57", "--n", "136", "--x2", "17", "--n2", "62",
-                       "--diff-method", "miettinen-nurminen", "--or-method", "wald", "--json")
+    code, out, _ = run(
+        capsys,
+        "--x",
+        "57",
+        "--n",
+        "136",
+        "--x2",
+        "17",
+        "--n2",
+        "62",
+        "--diff-method",
+        "miettinen-nurminen",
+        "--or-method",
+        "wald",
+        "--json",
+    )
     doc = json.loads(out)
     assert code == 0
     assert doc["arm1"]["formatted"] == "41.9% (33.5 to 50.7)"

@@ -33,17 +33,18 @@ def test_group_imbalance_by_hand():
 
 def test_convergence_guess_by_hand():
     # 1:1, A B B A: tie (1/2), guess B right (1), tie (1/2), guess A right (1) -> 3/4
-    correct, excess = convergence_guess(np.array([[0, 1, 1, 0]]), np.zeros((1, 4), int), 1,
-                                        ONE_TO_ONE)
+    correct, excess = convergence_guess(
+        np.array([[0, 1, 1, 0]]), np.zeros((1, 4), int), 1, ONE_TO_ONE
+    )
     assert correct.tolist() == [0.75] and excess.tolist() == [0.25]
     # interleaved groups keep time order within each group
-    correct, _ = convergence_guess(np.array([[0, 0, 1, 1]]), np.array([[0, 1, 0, 1]]), 2,
-                                   ONE_TO_ONE)
+    correct, _ = convergence_guess(
+        np.array([[0, 0, 1, 1]]), np.array([[0, 1, 0, 1]]), 2, ONE_TO_ONE
+    )
     assert correct.tolist() == [0.75]
     # 2:1, A A B: (0,0) tie -> larger share A, right (chance 2/3); (1,0): 1/2 > 0 -> guess B,
     # wrong (chance 1/3); (2,0): 1 > 0 -> guess B, right (chance 1/3)
-    correct, excess = convergence_guess(np.array([[0, 0, 1]]), np.zeros((1, 3), int), 1,
-                                        TWO_TO_ONE)
+    correct, excess = convergence_guess(np.array([[0, 0, 1]]), np.zeros((1, 3), int), 1, TWO_TO_ONE)
     assert correct == pytest.approx([2 / 3]) and excess == pytest.approx([2 / 9])
 
 
@@ -65,8 +66,9 @@ def test_block_of_four_matches_blackwell_hodges():
     design = BlockDesign(ONE_TO_ONE, ALL, (4,))
     result = assess([design], CohortModel(ALL, 100), n_sims=400, seed=3)
     # expectation 17/24 = 0.70833; simulation SE about 0.001
-    assert result.schemes[0].guess_stratum.mean == pytest.approx(blackwell_hodges_block(2),
-                                                                 abs=0.004)
+    assert result.schemes[0].guess_stratum.mean == pytest.approx(
+        blackwell_hodges_block(2), abs=0.004
+    )
 
 
 def test_simple_randomization_is_unpredictable_and_blocks_are_not():
@@ -74,7 +76,9 @@ def test_simple_randomization_is_unpredictable_and_blocks_are_not():
     cohort = CohortModel(factors, 120, site_sizes=(3, 2, 1))
     result = assess(
         [SimpleDesign(TWO_TO_ONE), BlockDesign(TWO_TO_ONE, factors, (3, 6))],
-        cohort, n_sims=300, seed=7,
+        cohort,
+        n_sims=300,
+        seed=7,
     )
     simple, blocks = result.schemes
     assert abs(simple.excess_site.mean) < 0.01 and abs(simple.excess_stratum.mean) < 0.01
@@ -87,8 +91,11 @@ def test_simple_randomization_is_unpredictable_and_blocks_are_not():
 
 def test_reproducible_and_serialisable():
     factors = (Factor("prior_et", ("AI", "fulvestrant")), Factor("visceral", ("yes", "no")))
-    designs = [BlockDesign(TWO_TO_ONE, factors, (3, 6)),
-               MinimizationDesign(TWO_TO_ONE, factors, p=0.8), SimpleDesign(TWO_TO_ONE)]
+    designs = [
+        BlockDesign(TWO_TO_ONE, factors, (3, 6)),
+        MinimizationDesign(TWO_TO_ONE, factors, p=0.8),
+        SimpleDesign(TWO_TO_ONE),
+    ]
     cohort = CohortModel(factors, 60, ((0.4, 0.6), (0.55, 0.45)), (5, 3, 2))
     a = assess(designs, cohort, n_sims=40, seed=11)
     b = assess(designs, cohort, n_sims=40, seed=11)
@@ -98,8 +105,13 @@ def test_reproducible_and_serialisable():
     assert [s["algorithm"] for s in doc["schemes"]] == ["pbr-v1", "ps-v1", "simple-v1"]
     frame = a.to_frame()
     assert list(frame.columns) == ["scheme", "measure", "mean", "p95", "max"]
-    assert set(frame["measure"]) >= {"imbalance_overall", "imbalance_sites", "guess_site",
-                                     "excess_stratum", "proportion[A]"}
+    assert set(frame["measure"]) >= {
+        "imbalance_overall",
+        "imbalance_sites",
+        "guess_site",
+        "excess_stratum",
+        "proportion[A]",
+    }
     text = a.summary()
     assert "ps range p=0.8" in text and "Blackwell &" in text
     assert max(len(line) for line in text.splitlines()) <= 80

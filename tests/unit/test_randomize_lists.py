@@ -96,25 +96,29 @@ def test_child_streams_are_seedsequence_spawn():
     for k, child in enumerate(children):
         a = np.random.Generator(np.random.PCG64(child)).random(5)
         b = np.random.Generator(
-            np.random.PCG64(np.random.SeedSequence(SEED, spawn_key=(k,)))).random(5)
+            np.random.PCG64(np.random.SeedSequence(SEED, spawn_key=(k,)))
+        ).random(5)
         assert np.array_equal(a, b)
 
 
 def test_pbr_list_matches_independent_reference_implementation():
     lst = generate_list(PALMIRA, per_stratum=40, seed=SEED)
     expected = reference_pbr(SEED, (2, 1), (6, 3), [("AI", "fulvestrant"), ("yes", "no")], 40)
-    got = [(s.stratum, s.randno, s.block, s.block_size, PALMIRA_ARMS.index(s.arm))
-           for s in lst.slots]
+    got = [
+        (s.stratum, s.randno, s.block, s.block_size, PALMIRA_ARMS.index(s.arm)) for s in lst.slots
+    ]
     assert got == expected
 
 
 def test_pbr_three_arms_matches_reference():
-    design = BlockDesign(ArmRatio(("A", "B", "C"), (1, 2, 1)), (Factor("site", ("x",)),),
-                         (4, 8, 12))
+    design = BlockDesign(
+        ArmRatio(("A", "B", "C"), (1, 2, 1)), (Factor("site", ("x",)),), (4, 8, 12)
+    )
     lst = generate_list(design, per_stratum=30, seed=7)
     expected = reference_pbr(7, (1, 2, 1), (4, 8, 12), [("x",)], 30)
-    assert [(s.stratum, s.randno, s.block, s.block_size, "ABC".index(s.arm))
-            for s in lst.slots] == expected
+    assert [
+        (s.stratum, s.randno, s.block, s.block_size, "ABC".index(s.arm)) for s in lst.slots
+    ] == expected
 
 
 def test_simple_list_matches_reference():
@@ -189,8 +193,10 @@ def test_fingerprint_is_sha256_of_canonical_csv():
 def test_strata_order_first_factor_slowest():
     lst = generate_list(PALMIRA, per_stratum=3, seed=1)
     assert [s.label for s in lst.strata] == [
-        "prior_et=AI|visceral=yes", "prior_et=AI|visceral=no",
-        "prior_et=fulvestrant|visceral=yes", "prior_et=fulvestrant|visceral=no",
+        "prior_et=AI|visceral=yes",
+        "prior_et=AI|visceral=no",
+        "prior_et=fulvestrant|visceral=yes",
+        "prior_et=fulvestrant|visceral=no",
     ]
     assert lst.stratum_for({"prior_et": "fulvestrant", "visceral": "yes"}).index == 2
 
@@ -210,8 +216,9 @@ def test_service_lookup_by_stratum_and_position():
 
 
 def test_unstratified_list_has_one_stratum():
-    lst = generate_list(BlockDesign(ArmRatio(("A", "B"), (1, 1)), (), (2, 4)),
-                        per_stratum=10, seed=0)
+    lst = generate_list(
+        BlockDesign(ArmRatio(("A", "B"), (1, 1)), (), (2, 4)), per_stratum=10, seed=0
+    )
     assert [s.label for s in lst.strata] == ["ALL"]
     assert lst.stratum_for({}).index == 0
 
@@ -248,7 +255,6 @@ def test_block_design_and_params_errors():
     with pytest.raises(InputError, match="algorithm"):
         ListParams.from_dict({"algorithm": "pbr-v0", "design": {}, "per_stratum": 1, "seed": 1})
     with pytest.raises(InputError, match="'seed' is missing"):
-        ListParams.from_dict({"algorithm": "pbr-v1", "design": PALMIRA.to_dict(),
-                              "per_stratum": 3})
+        ListParams.from_dict({"algorithm": "pbr-v1", "design": PALMIRA.to_dict(), "per_stratum": 3})
     with pytest.raises(InputError, match="appears twice"):
         BlockDesign(PALMIRA_ARMS, (parse_factor("a=x,y"), parse_factor("a=u,v")), (3,))

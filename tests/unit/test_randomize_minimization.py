@@ -31,12 +31,16 @@ def kang_design(p: float = 1.0) -> MinimizationDesign:
 
 
 KANG_COUNTS = {
-    "baseline": {"high": {"Intervention": 2, "Control": 2},
-                 "moderate": {"Intervention": 2, "Control": 3},
-                 "low": {"Intervention": 1, "Control": 1}},
-    "covariate": {"high": {"Intervention": 2, "Control": 3},
-                  "moderate": {"Intervention": 3, "Control": 1},
-                  "low": {"Intervention": 1, "Control": 1}},
+    "baseline": {
+        "high": {"Intervention": 2, "Control": 2},
+        "moderate": {"Intervention": 2, "Control": 3},
+        "low": {"Intervention": 1, "Control": 1},
+    },
+    "covariate": {
+        "high": {"Intervention": 2, "Control": 3},
+        "moderate": {"Intervention": 3, "Control": 1},
+        "low": {"Intervention": 1, "Control": 1},
+    },
 }
 
 
@@ -96,8 +100,9 @@ def test_range_and_variance_disagree_as_hand_computed():
 def test_factor_weights_change_the_decision():
     """Weights (1, 3) with range: A = 2 + 3*2 = 8, B = 8, C = 0 + 3*3 = 9 -> A and B tied."""
     design = MinimizationDesign(THREE, TWO_FACTORS, weights=(1, 3), p=1.0)
-    d = minimization_assign(MarginalCounts.from_mapping(design, THREE_COUNTS),
-                            {"f1": "u", "f2": "u"}, 0.7)
+    d = minimization_assign(
+        MarginalCounts.from_mapping(design, THREE_COUNTS), {"f1": "u", "f2": "u"}, 0.7
+    )
     assert d.scores == (8.0, 8.0, 9.0) and d.preferred == ("A", "B")
     assert d.probabilities == pytest.approx((0.5, 0.5, 0.0))
     assert d.arm == "B"  # u = 0.7 >= 0.5
@@ -154,12 +159,15 @@ def test_sequence_uses_keyed_subject_uniforms_and_matches_batch():
     design = MinimizationDesign(
         ArmRatio(("A", "B"), (2, 1)),
         (Factor("prior", ("AI", "fulv")), Factor("visc", ("y", "n")), Factor("s", ("1", "2", "3"))),
-        weights=(1.0, 2.0, 0.5), imbalance="variance", p=0.75,
+        weights=(1.0, 2.0, 0.5),
+        imbalance="variance",
+        p=0.75,
     )
     rng = np.random.default_rng(3)
     levels = np.stack([rng.integers(0, 2, 60), rng.integers(0, 2, 60), rng.integers(0, 3, 60)], 1)
-    subjects = [{f.name: f.levels[i] for f, i in zip(design.factors, row, strict=True)}
-                for row in levels]
+    subjects = [
+        {f.name: f.levels[i] for f, i in zip(design.factors, row, strict=True)} for row in levels
+    ]
     run = minimize_sequence(design, subjects, seed=42)
     assert [d.u for d in run.decisions] == [subject_uniform(42, q) for q in range(1, 61)]
     u = np.asarray([[subject_uniform(42, q) for q in range(1, 61)]])
@@ -175,13 +183,17 @@ def test_sequence_uses_keyed_subject_uniforms_and_matches_batch():
 
 
 def test_minimization_balances_margins_far_better_than_simple_randomization():
-    factors = (Factor("liver", ("yes", "no")), Factor("ecog", ("0", "1")),
-               Factor("age", ("<65", ">=65")))
+    factors = (
+        Factor("liver", ("yes", "no")),
+        Factor("ecog", ("0", "1")),
+        Factor("age", ("<65", ">=65")),
+    )
     arms = ArmRatio(("A", "B"), (1, 1))
     result = assess(
         [MinimizationDesign(arms, factors, p=0.8), SimpleDesign(arms)],
         CohortModel(factors, 100, ((0.3, 0.7), (0.5, 0.5), (0.6, 0.4))),
-        n_sims=300, seed=2024,
+        n_sims=300,
+        seed=2024,
     )
     mini, simple = result.schemes
     for measure in ("overall", "margins"):

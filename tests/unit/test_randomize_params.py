@@ -82,7 +82,10 @@ def test_unknown_level_and_unknown_factor():
     factors = (Factor("liver", ("yes", "no")),)
     with pytest.raises(InputError) as err:
         stratum_index(factors, {"liver": "unknown"})
-    assert err.value.details == {"argument": "liver", "value": "'unknown'",
-                                 "expected": ["yes", "no"]}
+    assert err.value.details == {
+        "argument": "liver",
+        "value": "'unknown'",
+        "expected": ["yes", "no"],
+    }
     with pytest.raises(InputError, match="unknown factor 'bone'"):
         stratum_index(factors, {"liver": "yes", "bone": "no"})

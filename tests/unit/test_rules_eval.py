@@ -21,12 +21,28 @@ def _record(**values):
 
 # Kleene's strong three-valued connectives (Kleene 1952, Introduction to Metamathematics, §64),
 # written out in full as published: rows a, columns b, U = unknown.
-AND_TABLE = {(T, T): T, (T, F): F, (T, U): U,
-             (F, T): F, (F, F): F, (F, U): F,
-             (U, T): U, (U, F): F, (U, U): U}
-OR_TABLE = {(T, T): T, (T, F): T, (T, U): T,
-            (F, T): T, (F, F): F, (F, U): U,
-            (U, T): T, (U, F): U, (U, U): U}
+AND_TABLE = {
+    (T, T): T,
+    (T, F): F,
+    (T, U): U,
+    (F, T): F,
+    (F, F): F,
+    (F, U): F,
+    (U, T): U,
+    (U, F): F,
+    (U, U): U,
+}
+OR_TABLE = {
+    (T, T): T,
+    (T, F): T,
+    (T, U): T,
+    (F, T): T,
+    (F, F): F,
+    (F, U): U,
+    (U, T): T,
+    (U, F): U,
+    (U, U): U,
+}
 NOT_TABLE = {T: F, F: T, U: U}
 
 
@@ -45,9 +61,7 @@ def test_kleene_not(a):
     assert parse_rule("not a").evaluate(_record(a=a)).value is NOT_TABLE[a]
 
 
-@pytest.mark.parametrize(
-    "missing", [None, float("nan"), np.nan, pd.NA, pd.NaT, np.float64("nan")]
-)
+@pytest.mark.parametrize("missing", [None, float("nan"), np.nan, pd.NA, pd.NaT, np.float64("nan")])
 def test_every_missing_marker_makes_a_comparison_unknown(missing):
     outcome = parse_rule("age >= 18").evaluate({"age": missing})
     assert outcome.value is None
@@ -79,18 +93,32 @@ def test_comparison_value_and_reason(age, expected, reason):
 @pytest.mark.parametrize(
     ("text", "record", "expected"),
     [
-        ("x == 3", {"x": 3}, T), ("x != 3", {"x": 3}, F), ("x < 3", {"x": 2}, T),
-        ("x <= 3", {"x": 3}, T), ("x > 3", {"x": 3}, F), ("x >= 3", {"x": 2}, F),
-        ("x in ['a', 'b']", {"x": "b"}, T), ("x not in ['a', 'b']", {"x": "b"}, F),
-        ("x not in ['a', 'b']", {"x": "c"}, T), ("x in []", {"x": "c"}, F),
-        ("x in ['a']", {}, U), ("x not in ['a']", {}, U),
-        ("1 < x < 3", {"x": 2}, T), ("1 < x < 3", {"x": 3}, F), ("3 > x >= 1", {"x": 1}, T),
-        ("x == true", {"x": True}, T), ("x == false", {"x": True}, F),
-        ("true", {}, T), ("false", {}, F), ("not true", {}, F),
+        ("x == 3", {"x": 3}, T),
+        ("x != 3", {"x": 3}, F),
+        ("x < 3", {"x": 2}, T),
+        ("x <= 3", {"x": 3}, T),
+        ("x > 3", {"x": 3}, F),
+        ("x >= 3", {"x": 2}, F),
+        ("x in ['a', 'b']", {"x": "b"}, T),
+        ("x not in ['a', 'b']", {"x": "b"}, F),
+        ("x not in ['a', 'b']", {"x": "c"}, T),
+        ("x in []", {"x": "c"}, F),
+        ("x in ['a']", {}, U),
+        ("x not in ['a']", {}, U),
+        ("1 < x < 3", {"x": 2}, T),
+        ("1 < x < 3", {"x": 3}, F),
+        ("3 > x >= 1", {"x": 1}, T),
+        ("x == true", {"x": True}, T),
+        ("x == false", {"x": True}, F),
+        ("true", {}, T),
+        ("false", {}, F),
+        ("not true", {}, F),
         ("x", {"x": np.bool_(True)}, T),
-        ("x < y", {"x": 1, "y": 2}, T), ("x < y", {"x": 1}, U),
+        ("x < y", {"x": 1, "y": 2}, T),
+        ("x < y", {"x": 1}, U),
         # a chain is a Kleene conjunction: one definitely false link decides
-        ("x < y < 3", {"y": 5}, F), ("x < y < 3", {"y": 1}, U),
+        ("x < y < 3", {"y": 5}, F),
+        ("x < y < 3", {"y": 1}, U),
     ],
 )
 def test_operators(text, record, expected):
@@ -123,8 +151,13 @@ def test_date_difference_reason_shows_the_value():
 
 @pytest.mark.parametrize(
     "value",
-    [dt.date(2019, 6, 8), dt.datetime(2019, 6, 8, 13, 45), pd.Timestamp("2019-06-08"),
-     np.datetime64("2019-06-08"), "2019-06-08"],
+    [
+        dt.date(2019, 6, 8),
+        dt.datetime(2019, 6, 8, 13, 45),
+        pd.Timestamp("2019-06-08"),
+        np.datetime64("2019-06-08"),
+        "2019-06-08",
+    ],
 )
 def test_date_values_of_any_common_type(value):
     rule = parse_rule("days_between(last, screen) == 7")
@@ -157,12 +190,12 @@ def test_is_missing_is_never_unknown():
 @pytest.mark.parametrize(
     ("a", "b", "c", "expected"),
     [
-        (T, T, F, T),   # 2 >= 2
-        (T, F, F, F),   # 1
-        (T, T, U, T),   # 2 or 3: always >= 2
-        (T, U, F, U),   # 1 or 2
-        (F, U, F, F),   # 0 or 1: never >= 2
-        (U, U, U, U),   # 0..3
+        (T, T, F, T),  # 2 >= 2
+        (T, F, F, F),  # 1
+        (T, T, U, T),  # 2 or 3: always >= 2
+        (T, U, F, U),  # 1 or 2
+        (F, U, F, F),  # 0 or 1: never >= 2
+        (U, U, U, U),  # 0..3
     ],
 )
 def test_count_true_under_missing_data_is_decided_when_all_completions_agree(a, b, c, expected):

@@ -69,8 +69,16 @@ def test_chained_comparison_keeps_both_operators():
 
 @pytest.mark.parametrize(
     ("text", "value"),
-    [("x == 'a b'", "a b"), ('x == "CR"', "CR"), ("x == 2.5", 2.5), ("x == -3", -3),
-     ("x == 1e3", 1000.0), ("x == .5", 0.5), ("x == true", True), ("x == False", False)],
+    [
+        ("x == 'a b'", "a b"),
+        ('x == "CR"', "CR"),
+        ("x == 2.5", 2.5),
+        ("x == -3", -3),
+        ("x == 1e3", 1000.0),
+        ("x == .5", 0.5),
+        ("x == true", True),
+        ("x == False", False),
+    ],
 )
 def test_literals(text, value):
     tree = parse_rule(text).tree
@@ -241,12 +249,18 @@ def test_unknown_attribute_names_it_and_the_known_ones():
 @pytest.mark.parametrize(
     ("text", "column", "fragments"),
     [
-        ("prior_et == 'letrozole'", 13, ["'letrozole' is not a level of prior_et",
-                                         "'aromatase_inhibitor', 'fulvestrant'"]),
+        (
+            "prior_et == 'letrozole'",
+            13,
+            ["'letrozole' is not a level of prior_et", "'aromatase_inhibitor', 'fulvestrant'"],
+        ),
         ("prior_et in ['fulvestrant', 'tamoxifen']", 29, ["'tamoxifen' is not a level"]),
         ("'AI' != prior_et", 1, ["'AI' is not a level"]),
-        ("screening_date > 5", 18, ["cannot compare screening_date (date) with 5 (number)",
-                                    "date('YYYY-MM-DD')"]),
+        (
+            "screening_date > 5",
+            18,
+            ["cannot compare screening_date (date) with 5 (number)", "date('YYYY-MM-DD')"],
+        ),
         ("screening_date == '2019-01-01'", 19, ["cannot compare screening_date (date)"]),
         ("age == 'old'", 8, ["cannot compare age (number) with 'old' (string)"]),
         ("visceral_crisis == 1", 20, ["cannot compare visceral_crisis (boolean)"]),

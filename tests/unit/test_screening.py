@@ -77,22 +77,38 @@ def test_expected_file_covers_every_criterion_and_every_verdict(expected, palmir
 def test_consort_counts_match_the_hand_count(result):
     want = json.loads((DATA / "palmira_expected_counts.json").read_text())
     counts = result.counts
-    for key in ("assessed", "eligible", "excluded", "cannot_tell", "not_meeting_inclusion",
-                "meeting_exclusion"):
+    for key in (
+        "assessed",
+        "eligible",
+        "excluded",
+        "cannot_tell",
+        "not_meeting_inclusion",
+        "meeting_exclusion",
+    ):
         assert getattr(counts, key) == want[key], key
     for key in ("excluded_by_criterion", "first_failing", "cannot_tell_by_criterion"):
         assert {c.criterion_id: c.n for c in getattr(counts, key)} == want[key], key
     # protocol order: inclusions as listed, then exclusions
     assert [c.criterion_id for c in counts.first_failing] == [
-        "I1", "I2", "I3", "I4", "I5", "I6", "E1", "E2", "E3", "E4", "E5"]
+        "I1",
+        "I2",
+        "I3",
+        "I4",
+        "I5",
+        "I6",
+        "E1",
+        "E2",
+        "E3",
+        "E4",
+        "E5",
+    ]
     assert sum(c.n for c in counts.first_failing) == counts.excluded
     assert counts.assessed == counts.eligible + counts.excluded + counts.cannot_tell
 
 
 def test_log_is_tidy_with_kind_specific_outcome_names(result):
     log = result.log
-    assert list(log.columns) == ["subject_id", "criterion_id", "kind", "outcome", "value",
-                                 "reason"]
+    assert list(log.columns) == ["subject_id", "criterion_id", "kind", "outcome", "value", "reason"]
     assert len(log) == 42 * 11
     inclusion = log[log["kind"] == "inclusion"]
     exclusion = log[log["kind"] == "exclusion"]
@@ -109,10 +125,13 @@ def test_log_is_tidy_with_kind_specific_outcome_names(result):
 def test_reasons_of_boundary_subjects(result):
     subjects = result.subjects.set_index("subject_id")
     assert subjects.loc["P02", "reasons"] == "I1: age = 17 (needs age >= 18)"
-    assert "= 11.9918 (needs months_between(palbociclib_start_date, progression_date) >= 12)" \
+    assert (
+        "= 11.9918 (needs months_between(palbociclib_start_date, progression_date) >= 12)"
         in subjects.loc["P18", "reasons"]
+    )
     assert subjects.loc["P42", "reasons"] == (
-        "I1: cannot tell: age is missing; E1: cannot tell: visceral_crisis is missing")
+        "I1: cannot tell: age is missing; E1: cannot tell: visceral_crisis is missing"
+    )
 
 
 def test_lead_palmira_spec_gives_the_same_verdicts(result):
@@ -147,8 +166,12 @@ def test_result_is_data(result):
     payload = json.loads(result.to_json())
     assert payload["counts"]["excluded"] == 23
     assert payload["subjects"][27]["failed"] == ["I1", "E1", "E2"]
-    assert payload["criteria"][0] == {"id": "I1", "kind": "inclusion",
-                                      "text": "Age 18 years or older", "rule": "age >= 18"}
+    assert payload["criteria"][0] == {
+        "id": "I1",
+        "kind": "inclusion",
+        "text": "Age 18 years or older",
+        "rule": "age >= 18",
+    }
     frame = result.to_frame()
     assert frame.loc[frame["subject_id"] == "P28", "failed"].item() == "I1;E1;E2"
     assert result.verdict("P01") == ELIGIBLE
@@ -169,8 +192,10 @@ ATTRS = [
     {"name": "entry", "type": "date"},
     {"name": "note", "type": "text"},
 ]
-CRITERIA = {"inclusion": [{"id": "I1", "text": "Adult", "rule": "age >= 18"}],
-            "exclusion": [{"id": "E1", "text": "Crisis", "rule": "crisis"}]}
+CRITERIA = {
+    "inclusion": [{"id": "I1", "text": "Adult", "rule": "age >= 18"}],
+    "exclusion": [{"id": "E1", "text": "Crisis", "rule": "crisis"}],
+}
 
 
 def _csv(tmp_path: Path, text: str) -> Path:
@@ -194,10 +219,18 @@ def _csv(tmp_path: Path, text: str) -> Path:
         ("entry", "2020-02-30", "is not a date written YYYY-MM-DD"),
     ],
 )
-def test_invalid_values_name_file_row_column_value_and_what_is_valid(tmp_path, column, bad,
-                                                                     fragment):
-    row = {"subject_id": "S2", "age": "40", "ecog": "1", "crisis": "no", "et": "ai",
-           "entry": "2020-01-01", "note": "x"}
+def test_invalid_values_name_file_row_column_value_and_what_is_valid(
+    tmp_path, column, bad, fragment
+):
+    row = {
+        "subject_id": "S2",
+        "age": "40",
+        "ecog": "1",
+        "crisis": "no",
+        "et": "ai",
+        "entry": "2020-01-01",
+        "note": "x",
+    }
     row[column] = bad
     header = ",".join(row)
     good = "S1,50,0,false,ai,2020-01-01,ok"
@@ -209,7 +242,10 @@ def test_invalid_values_name_file_row_column_value_and_what_is_valid(tmp_path, c
     assert f"row 2, column {column!r}: {bad!r} {fragment}" in error.message
     assert "leave the cell empty if the value is missing" in error.message
     assert (error.details["row"], error.details["column"], error.details["value"]) == (
-        2, column, repr(bad))
+        2,
+        column,
+        repr(bad),
+    )
 
 
 def test_all_invalid_values_are_reported_together(tmp_path):
@@ -218,7 +254,10 @@ def test_all_invalid_values_are_reported_together(tmp_path):
         read_screening_file(path, ATTRS)
     assert "3 invalid values" in info.value.message
     assert [(e["row"], e["column"]) for e in info.value.details["errors"]] == [
-        (1, "age"), (3, "age"), (2, "crisis")]
+        (1, "age"),
+        (3, "age"),
+        (2, "crisis"),
+    ]
 
 
 def test_empty_cells_are_missing_and_never_filled(tmp_path):
@@ -231,8 +270,11 @@ def test_empty_cells_are_missing_and_never_filled(tmp_path):
 
 
 def test_values_are_typed(tmp_path):
-    path = _csv(tmp_path, "subject_id,age,ecog,crisis,et,entry,note\n"
-                          "S1,+40.5,2,YES,fulvestrant,2020-01-31,  free text \n")
+    path = _csv(
+        tmp_path,
+        "subject_id,age,ecog,crisis,et,entry,note\n"
+        "S1,+40.5,2,YES,fulvestrant,2020-01-31,  free text \n",
+    )
     row = read_screening_file(path, ATTRS).iloc[0]
     assert row["age"] == 40.5 and isinstance(row["age"], float)
     assert row["ecog"] == 2 and isinstance(row["ecog"], int)
@@ -246,8 +288,10 @@ def test_values_are_typed(tmp_path):
     ("text", "fragment"),
     [
         ("id,age\nS1,40\n", "no subject id column 'subject_id'; columns are id, age"),
-        ("subject_id,age\nS1,40\nS1,41\n", "row 2, column 'subject_id': 'S1' is not a unique "
-                                           "subject id (row 1 has it too)"),
+        (
+            "subject_id,age\nS1,40\nS1,41\n",
+            "row 2, column 'subject_id': 'S1' is not a unique subject id (row 1 has it too)",
+        ),
         ("subject_id,age\n,40\n", "row 1, column 'subject_id': '' is not a subject id"),
     ],
 )
@@ -272,8 +316,9 @@ def test_duplicated_columns(tmp_path):
 
 def test_custom_id_column(tmp_path):
     path = _csv(tmp_path, "patient,age,crisis\nA,40,no\n")
-    result = screen(CRITERIA, ATTRS, read_screening_file(path, ATTRS, id_column="patient"),
-                    id_column="patient")
+    result = screen(
+        CRITERIA, ATTRS, read_screening_file(path, ATTRS, id_column="patient"), id_column="patient"
+    )
     assert result.verdict("A") == ELIGIBLE
 
 
@@ -299,8 +344,9 @@ def test_missing_attribute_column_is_a_warning_and_all_missing(tmp_path):
 
 
 def test_typed_frame_input_without_reading_a_file():
-    frame = pd.DataFrame({"subject_id": [1, 2, 3], "age": [40.0, float("nan"), 17],
-                          "crisis": [False, None, False]})
+    frame = pd.DataFrame(
+        {"subject_id": [1, 2, 3], "age": [40.0, float("nan"), 17], "crisis": [False, None, False]}
+    )
     result = screen(CRITERIA, ATTRS, frame)
     assert result.subjects["verdict"].tolist() == [ELIGIBLE, UNDECIDED, NOT_ELIGIBLE]
     assert result.subjects["subject_id"].tolist() == [1, 2, 3]
@@ -319,21 +365,29 @@ def test_duck_typed_criteria_and_attributes():
         inclusion=[SimpleNamespace(id="I1", text="Adult", rule="age >= 18")],
         exclusion=[SimpleNamespace(id="E1", text="Crisis", rule="crisis")],
     )
-    attributes = [SimpleNamespace(name="age", type="number", levels=None, unit="years"),
-                  SimpleNamespace(name="crisis", type="boolean", levels=None, unit=None)]
-    result = screen(criteria, attributes, pd.DataFrame({"subject_id": ["a"], "age": [20],
-                                                        "crisis": [True]}))
+    attributes = [
+        SimpleNamespace(name="age", type="number", levels=None, unit="years"),
+        SimpleNamespace(name="crisis", type="boolean", levels=None, unit=None),
+    ]
+    result = screen(
+        criteria, attributes, pd.DataFrame({"subject_id": ["a"], "age": [20], "crisis": [True]})
+    )
     assert result.verdict("a") == NOT_ELIGIBLE
     assert result.subjects.iloc[0]["failed"] == ("E1",)
 
 
 def test_criterion_problems_are_spec_errors():
     bad_rule = {"inclusion": [{"id": "I1", "text": "x", "rule": "agee >= 18"}]}
-    with pytest.raises(SpecError, match=r"eligibility\.inclusion\[0\]\.rule \(I1\), column 1: "
-                                        "unknown attribute 'agee'"):
+    with pytest.raises(
+        SpecError,
+        match=r"eligibility\.inclusion\[0\]\.rule \(I1\), column 1: "
+        "unknown attribute 'agee'",
+    ):
         compile_criteria(bad_rule, ATTRS)
-    duplicate = {"inclusion": [{"id": "I1", "text": "x", "rule": "age > 1"}],
-                 "exclusion": [{"id": "I1", "text": "y", "rule": "crisis"}]}
+    duplicate = {
+        "inclusion": [{"id": "I1", "text": "x", "rule": "age > 1"}],
+        "exclusion": [{"id": "I1", "text": "y", "rule": "crisis"}],
+    }
     with pytest.raises(SpecError, match="duplicate criterion id 'I1'"):
         compile_criteria(duplicate, ATTRS)
     with pytest.raises(SpecError, match="no inclusion or exclusion criteria"):

@@ -31,8 +31,14 @@ def test_log_option_writes_the_tidy_log(tmp_path, capsys):
     assert main(["spec", "screen", "palmira", SUBJECTS, "--log", str(log), "--json"]) == 0
     json.loads(capsys.readouterr().out)
     frame = pd.read_csv(log, dtype=str, keep_default_na=False)
-    assert list(frame.columns) == ["subject_id", "criterion_id", "kind", "outcome", "value",
-                                   "reason"]
+    assert list(frame.columns) == [
+        "subject_id",
+        "criterion_id",
+        "kind",
+        "outcome",
+        "value",
+        "reason",
+    ]
     row = frame[(frame.subject_id == "P29") & (frame.criterion_id == "I1")].iloc[0]
     assert (row.outcome, row.value) == ("cannot_tell", "")
     assert row.reason == "cannot tell: age is missing"
@@ -43,7 +49,8 @@ def test_log_option_writes_the_tidy_log(tmp_path, capsys):
 def test_human_output_shows_tables_and_warnings_go_to_stderr(tmp_path, capsys):
     partial = tmp_path / "partial.csv"
     pd.read_csv(SUBJECTS, dtype=str, keep_default_na=False).drop(
-        columns="leptomeningeal_disease").to_csv(partial, index=False)
+        columns="leptomeningeal_disease"
+    ).to_csv(partial, index=False)
     assert main(["spec", "screen", "palmira", str(partial)]) == 0
     captured = capsys.readouterr()
     assert "Verdicts" in captured.out and "CONSORT" in captured.out and "P28" in captured.out
@@ -61,6 +68,8 @@ def test_bad_data_is_a_user_error_with_json_error(tmp_path, capsys):
 
 
 def test_log_must_be_csv(tmp_path, capsys):
-    assert main(["spec", "screen", "palmira", SUBJECTS, "--log", str(tmp_path / "x.txt"),
-                 "--json"]) == 1
+    assert (
+        main(["spec", "screen", "palmira", SUBJECTS, "--log", str(tmp_path / "x.txt"), "--json"])
+        == 1
+    )
     assert json.loads(capsys.readouterr().out)["error"]["type"] == "InputError"

@@ -43,8 +43,9 @@ def test_single_look_is_the_fixed_design() -> None:
 def test_non_binding_efficacy_bounds_ignore_futility_and_binding_is_lower() -> None:
     plain = group_sequential([0.3, 0.6, 1], alpha=0.025, power=0.9)
     nb = group_sequential([0.3, 0.6, 1], alpha=0.025, power=0.9, futility="beta-spending")
-    b = group_sequential([0.3, 0.6, 1], alpha=0.025, power=0.9, futility="beta-spending",
-                         binding=True)
+    b = group_sequential(
+        [0.3, 0.6, 1], alpha=0.025, power=0.9, futility="beta-spending", binding=True
+    )
     assert nb.critical_values == pytest.approx(plain.critical_values, rel=1e-12)
     assert b.critical_values[-1] < nb.critical_values[-1]
     assert nb.futility_bounds[-1] == nb.critical_values[-1]
@@ -67,18 +68,21 @@ def test_type_one_error_and_power_by_monte_carlo() -> None:
         assert abs(rejected - target) < 4 * se
 
 
-@pytest.mark.parametrize(("kwargs", "argument"), [
-    ({"fractions": [0.5, 0.4, 1]}, "fractions"),
-    ({"fractions": [0.5, 0.9]}, "fractions"),
-    ({"fractions": [0.5, 1], "alpha": 0}, "alpha"),
-    ({"fractions": [0.5, 1], "power": 0.01}, "power"),
-    ({"fractions": [0.5, 1], "spending": "magic"}, "spending"),
-    ({"fractions": [0.5, 1], "spending": "hsd"}, "spending_gamma"),
-    ({"fractions": [0.5, 1], "futility": "fixed"}, "futility_bounds"),
-    ({"fractions": [0.5, 1], "futility": "beta-spending", "sides": 2}, "futility"),
-    ({"fractions": [1.0], "futility": "beta-spending"}, "fractions"),
-    ({"fractions": [0.5, 1], "futility": "maybe"}, "futility"),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"fractions": [0.5, 0.4, 1]}, "fractions"),
+        ({"fractions": [0.5, 0.9]}, "fractions"),
+        ({"fractions": [0.5, 1], "alpha": 0}, "alpha"),
+        ({"fractions": [0.5, 1], "power": 0.01}, "power"),
+        ({"fractions": [0.5, 1], "spending": "magic"}, "spending"),
+        ({"fractions": [0.5, 1], "spending": "hsd"}, "spending_gamma"),
+        ({"fractions": [0.5, 1], "futility": "fixed"}, "futility_bounds"),
+        ({"fractions": [0.5, 1], "futility": "beta-spending", "sides": 2}, "futility"),
+        ({"fractions": [1.0], "futility": "beta-spending"}, "fractions"),
+        ({"fractions": [0.5, 1], "futility": "maybe"}, "futility"),
+    ],
+)
 def test_bad_input(kwargs: dict, argument: str) -> None:
     fractions = kwargs.pop("fractions")
     with pytest.raises(InputError) as info:

@@ -28,23 +28,34 @@ def trial(n: int = 240, seed: int = 3) -> pd.DataFrame:
     rate = 0.2 * np.where(arm == "P+ET", 0.8, 1.0) * np.where(visceral == "Yes", 1.4, 1.0)
     time = rng.exponential(1 / rate)
     cens = rng.uniform(5, 30, n)
-    return pd.DataFrame({"pfs": np.minimum(time, cens).round(2),
-                         "progressed": (time <= cens).astype(int), "arm": arm,
-                         "visceral": visceral, "age": age,
-                         "prior_et": np.where(rng.random(n) < 0.8, "Fulvestrant", "Letrozole")})
+    return pd.DataFrame(
+        {
+            "pfs": np.minimum(time, cens).round(2),
+            "progressed": (time <= cens).astype(int),
+            "arm": arm,
+            "visceral": visceral,
+            "age": age,
+            "prior_et": np.where(rng.random(n) < 0.8, "Fulvestrant", "Letrozole"),
+        }
+    )
 
 
 FIGURE3_COLUMNS = [
-    "Subgroup", "Level",
-    "P+ET Events, No./No. (%)", "P+ET Median PFS (95% CI)",
-    "ET Events, No./No. (%)", "ET Median PFS (95% CI)",
-    "HR (95% CI)", "Interaction P",
+    "Subgroup",
+    "Level",
+    "P+ET Events, No./No. (%)",
+    "P+ET Median PFS (95% CI)",
+    "ET Events, No./No. (%)",
+    "ET Median PFS (95% CI)",
+    "HR (95% CI)",
+    "Interaction P",
 ]
 
 
 def test_table_has_figure3_rows_and_columns() -> None:
-    table = subgroup_analysis(trial(), "pfs", "progressed", "arm", ["age", "visceral"],
-                              reference="ET")
+    table = subgroup_analysis(
+        trial(), "pfs", "progressed", "arm", ["age", "visceral"], reference="ET"
+    )
     shown = table.to_frame(formatted=True)
     assert list(shown.columns) == FIGURE3_COLUMNS
     assert shown["Subgroup"].tolist() == [ALL_PATIENTS, "age", "age", "visceral", "visceral"]
@@ -58,8 +69,9 @@ def test_table_has_figure3_rows_and_columns() -> None:
 
 def test_counts_add_up_to_all_patients() -> None:
     data = trial()
-    frame = subgroup_analysis(data, "pfs", "progressed", "arm", ["age", "prior_et"],
-                              reference="ET").to_frame()
+    frame = subgroup_analysis(
+        data, "pfs", "progressed", "arm", ["age", "prior_et"], reference="ET"
+    ).to_frame()
     total = frame.iloc[0]
     assert total["experimental_n"] == (data["arm"] == "P+ET").sum()
     assert total["control_events"] == data.loc[data["arm"] == "ET", "progressed"].sum()
@@ -68,15 +80,22 @@ def test_counts_add_up_to_all_patients() -> None:
         for col in ("experimental_n", "experimental_events", "control_n", "control_events"):
             assert part[col].sum() == total[col]
     assert total["experimental_percent"] == pytest.approx(
-        100 * total["experimental_events"] / total["experimental_n"])
+        100 * total["experimental_events"] / total["experimental_n"]
+    )
 
 
 def test_overall_row_is_the_cox_hr_and_strata_make_it_adjusted() -> None:
     data = trial()
-    table = subgroup_analysis(data, "pfs", "progressed", "arm", ["age"], reference="ET",
-                              strata=["visceral", "prior_et"])
-    fit = cox(data["pfs"], data["progressed"], data[["arm"]], reference={"arm": "ET"},
-              strata=data[["visceral", "prior_et"]])
+    table = subgroup_analysis(
+        data, "pfs", "progressed", "arm", ["age"], reference="ET", strata=["visceral", "prior_et"]
+    )
+    fit = cox(
+        data["pfs"],
+        data["progressed"],
+        data[["arm"]],
+        reference={"arm": "ET"},
+        strata=data[["visceral", "prior_et"]],
+    )
     assert table.rows[0].hr == pytest.approx(fit.terms[0].hr, rel=1e-12)
     assert "Adjusted HR (95% CI)" in table.to_frame(formatted=True).columns
     assert table.strata == ("visceral", "prior_et")
@@ -84,8 +103,9 @@ def test_overall_row_is_the_cox_hr_and_strata_make_it_adjusted() -> None:
 
 def test_stratification_factor_as_subgroup_keeps_an_interaction_test() -> None:
     data = trial()
-    table = subgroup_analysis(data, "pfs", "progressed", "arm", ["visceral"], reference="ET",
-                              strata=["visceral"])
+    table = subgroup_analysis(
+        data, "pfs", "progressed", "arm", ["visceral"], reference="ET", strata=["visceral"]
+    )
     test = table.interactions[0]
     assert test.df == 1 and 0.0 <= test.p <= 1.0 and test.stratified
 
@@ -93,8 +113,9 @@ def test_stratification_factor_as_subgroup_keeps_an_interaction_test() -> None:
 def test_interaction_df_is_levels_minus_one() -> None:
     data = trial()
     data["age3"] = pd.cut(np.arange(len(data)) % 3, [-1, 0, 1, 2], labels=["a", "b", "c"])
-    test = interaction_test(data["pfs"], data["progressed"], data["arm"], data["age3"],
-                            arm_reference="ET", name="age3")
+    test = interaction_test(
+        data["pfs"], data["progressed"], data["arm"], data["age3"], arm_reference="ET", name="age3"
+    )
     assert test.df == 2 and test.levels == ("a", "b", "c")
     assert set(test.level_hr) == {"a", "b", "c"}
 
@@ -104,8 +125,7 @@ def test_level_with_one_arm_gets_a_note_not_a_crash() -> None:
     data.loc[(data["prior_et"] == "Letrozole"), "arm"] = "P+ET"
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OncotrialWarning)
-        table = subgroup_analysis(data, "pfs", "progressed", "arm", ["prior_et"],
-                                  reference="ET")
+        table = subgroup_analysis(data, "pfs", "progressed", "arm", ["prior_et"], reference="ET")
     letrozole = next(r for r in table.rows if r.level == "Letrozole")
     assert math.isnan(letrozole.hr) and "only one arm" in letrozole.note
     assert letrozole.control.n == 0
@@ -138,8 +158,16 @@ def test_bad_input() -> None:
 
 
 def test_display_formatting_follows_the_paper() -> None:
-    table = subgroup_analysis(trial(), "pfs", "progressed", "arm", ["age"], reference="ET",
-                              labels={"age": "Age"}, endpoint="OS")
+    table = subgroup_analysis(
+        trial(),
+        "pfs",
+        "progressed",
+        "arm",
+        ["age"],
+        reference="ET",
+        labels={"age": "Age"},
+        endpoint="OS",
+    )
     shown = table.to_frame(formatted=True)
     assert "P+ET Median OS (95% CI)" in shown.columns
     row = table.rows[1]
@@ -157,8 +185,9 @@ def test_interaction_p_is_a_probability_and_rows_are_complete(seed: int) -> None
     data = trial(n=90, seed=seed)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", OncotrialWarning)
-        table = subgroup_analysis(data, "pfs", "progressed", "arm", ["visceral", "age"],
-                                  reference="ET")
+        table = subgroup_analysis(
+            data, "pfs", "progressed", "arm", ["visceral", "age"], reference="ET"
+        )
     frame = table.to_frame()
     assert len(frame) == 5
     assert frame["experimental_n"].iloc[1:3].sum() == frame["experimental_n"].iloc[0]

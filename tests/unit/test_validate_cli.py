@@ -41,8 +41,19 @@ def test_writes_markdown_json_and_html(tmp_path: Path, capsys: pytest.CaptureFix
 
 
 def _failing(case: dict) -> list[Check]:
-    return [Check(case["name"], case["kind"], "estimate", 1.0, 2.0, "rel 1e-06, abs 0", 1.0,
-                  False, case["_source"])]
+    return [
+        Check(
+            case["name"],
+            case["kind"],
+            "estimate",
+            1.0,
+            2.0,
+            "rel 1e-06, abs 0",
+            1.0,
+            False,
+            case["_source"],
+        )
+    ]
 
 
 def test_a_failed_check_gives_exit_1_and_is_listed(

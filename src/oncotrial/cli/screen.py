@@ -27,8 +27,11 @@ def _render(result: ScreeningResult, console: Console) -> None:
     verdicts = Table(title="Verdicts", show_header=True)
     verdicts.add_column("verdict")
     verdicts.add_column("subjects", justify="right")
-    for verdict, n in (("eligible", counts.eligible), ("not_eligible", counts.excluded),
-                       ("cannot_tell", counts.cannot_tell)):
+    for verdict, n in (
+        ("eligible", counts.eligible),
+        ("not_eligible", counts.excluded),
+        ("cannot_tell", counts.cannot_tell),
+    ):
         verdicts.add_row(f"[{_VERDICT_STYLE[verdict]}]{verdict}[/]", str(n))
     verdicts.add_row("[bold]assessed[/]", f"[bold]{counts.assessed}[/]")
     console.print(verdicts)
@@ -45,7 +48,8 @@ def _render(result: ScreeningResult, console: Console) -> None:
     console.print(consort)
     console.print(
         "'any failure' counts a subject under every criterion it fails; 'first failure' under "
-        "the first in protocol order (sums to the excluded subjects).", style="dim"
+        "the first in protocol order (sums to the excluded subjects).",
+        style="dim",
     )
 
     subjects = Table(title="Subjects", show_header=True)
@@ -56,9 +60,13 @@ def _render(result: ScreeningResult, console: Console) -> None:
     subjects.add_column("reasons", overflow="fold")
     for row in result.subjects.to_dict(orient="records"):
         style = _VERDICT_STYLE[str(row["verdict"])]
-        subjects.add_row(str(row["subject_id"]), f"[{style}]{row['verdict']}[/]",
-                         ", ".join(row["failed"]), ", ".join(row["unresolved"]),
-                         str(row["reasons"]))
+        subjects.add_row(
+            str(row["subject_id"]),
+            f"[{style}]{row['verdict']}[/]",
+            ", ".join(row["failed"]),
+            ", ".join(row["unresolved"]),
+            str(row["reasons"]),
+        )
     console.print(subjects)
 
 
@@ -87,8 +95,13 @@ def screen_command(
     """
     spec = load_spec(spec_file)
     records = read_screening_file(subjects_file, spec.subject_attributes, id_column=id_column)
-    result = screen(spec.eligibility, spec.subject_attributes, records, id_column=id_column,
-                    source=str(subjects_file))
+    result = screen(
+        spec.eligibility,
+        spec.subject_attributes,
+        records,
+        id_column=id_column,
+        source=str(subjects_file),
+    )
     for warning in result.warnings:
         note(f"[yellow]warning:[/] {warning}")
     if log is not None:

@@ -16,8 +16,9 @@ def _reference_names() -> list[str]:
     from importlib import resources
 
     folder = resources.files("oncotrial.validation") / "references"
-    return sorted(p.name.removesuffix(".json") for p in folder.iterdir()
-                  if p.name.endswith(".json"))
+    return sorted(
+        p.name.removesuffix(".json") for p in folder.iterdir() if p.name.endswith(".json")
+    )
 
 
 def validate(
@@ -27,8 +28,10 @@ def validate(
     ] = None,
     reference: Annotated[
         list[str] | None,
-        typer.Option("--reference", help="Only this reference file (name without .json); "
-                     "repeatable. Default: all."),
+        typer.Option(
+            "--reference",
+            help="Only this reference file (name without .json); repeatable. Default: all.",
+        ),
     ] = None,
     html: Annotated[bool, typer.Option("--html", help="Also write an HTML report.")] = False,
     json_output: JsonOption = False,
@@ -44,13 +47,18 @@ def validate(
             raise InputError(
                 f"--reference: unknown reference file {unknown[0]!r}; shipped files are "
                 f"{', '.join(known)}",
-                field="reference", value=unknown[0], valid=known,
+                field="reference",
+                value=unknown[0],
+                valid=known,
             )
     report = run_validation(reference)
     if out is not None:
         for path in report.write(out, html_too=html):
             note(f"wrote {path}")
-    emit(report, json_mode=json_output, render=lambda console: console.print(
-        report.summary(), markup=False))
+    emit(
+        report,
+        json_mode=json_output,
+        render=lambda console: console.print(report.summary(), markup=False),
+    )
     if not report.passed:
         raise typer.Exit(1)

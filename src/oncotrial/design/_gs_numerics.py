@@ -31,11 +31,13 @@ def jt_grid(mean: float, lo: float, hi: float, r: int = GRID_R) -> tuple[np.ndar
     i1 = np.arange(1, r)
     i2 = np.arange(r, 5 * r + 1)
     i3 = np.arange(5 * r + 1, 6 * r)
-    x = np.concatenate([
-        mean - 3.0 - 4.0 * np.log(r / i1),
-        mean - 3.0 + 3.0 * (i2 - r) / (2.0 * r),
-        mean + 3.0 + 4.0 * np.log(r / (6 * r - i3)),
-    ])
+    x = np.concatenate(
+        [
+            mean - 3.0 - 4.0 * np.log(r / i1),
+            mean - 3.0 + 3.0 * (i2 - r) / (2.0 * r),
+            mean + 3.0 + 4.0 * np.log(r / (6 * r - i3)),
+        ]
+    )
     inner = x[(x > lo) & (x < hi)]
     pts = list(inner)
     if lo > x[0]:
@@ -98,8 +100,9 @@ def prob_below(prev: Stage | None, t: float, eta: float, b: float) -> float:
     return float(norm.cdf(_shifted(prev, t, eta, b)) @ prev.wh)
 
 
-def advance(prev: Stage | None, t: float, eta: float, lo: float, hi: float,
-            r: int = GRID_R) -> Stage:
+def advance(
+    prev: Stage | None, t: float, eta: float, lo: float, hi: float, r: int = GRID_R
+) -> Stage:
     """Sub-density of Z at fraction ``t`` on the continuation interval ``(lo, hi)``."""
     if prev is None:
         return first_stage(t, eta, lo, hi, r)
@@ -107,7 +110,6 @@ def advance(prev: Stage | None, t: float, eta: float, lo: float, hi: float,
     if prev.z.size == 0 or z.size == 0:
         return Stage(z, np.zeros_like(z), t)
     delta = t - prev.t
-    u = ((z * math.sqrt(t))[:, None] - prev.z * math.sqrt(prev.t)
-         - eta * delta) / math.sqrt(delta)
+    u = ((z * math.sqrt(t))[:, None] - prev.z * math.sqrt(prev.t) - eta * delta) / math.sqrt(delta)
     h = (norm.pdf(u) @ prev.wh) * math.sqrt(t / delta)
     return Stage(z, w * h, t)

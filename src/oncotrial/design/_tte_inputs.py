@@ -20,8 +20,9 @@ def _number(name: str, value: object) -> float:
             f"{name} = {describe_value(value)} is not a number", argument=name, value=str(value)
         ) from None
     if not math.isfinite(number):
-        raise InputError(f"{name} = {number!r} must be a finite number", argument=name,
-                         value=str(number))
+        raise InputError(
+            f"{name} = {number!r} must be a finite number", argument=name, value=str(number)
+        )
     return number
 
 
@@ -29,8 +30,12 @@ def alpha(value: object, name: str = "alpha") -> float:
     """A significance level strictly between 0 and 1."""
     a = _number(name, value)
     if not 0.0 < a < 1.0:
-        raise InputError(f"{name} = {a!r} is invalid; a significance level must be in (0, 1)",
-                         argument=name, value=a, valid="0 < alpha < 1")
+        raise InputError(
+            f"{name} = {a!r} is invalid; a significance level must be in (0, 1)",
+            argument=name,
+            value=a,
+            valid="0 < alpha < 1",
+        )
     return a
 
 
@@ -41,7 +46,9 @@ def power(value: object, alpha_one_sided: float, name: str = "power") -> float:
         raise InputError(
             f"{name} = {p!r} is invalid; power must be above the one-sided alpha "
             f"({alpha_one_sided:g}) and below 1",
-            argument=name, value=p, valid=f"{alpha_one_sided:g} < power < 1",
+            argument=name,
+            value=p,
+            valid=f"{alpha_one_sided:g} < power < 1",
         )
     return p
 
@@ -49,8 +56,12 @@ def power(value: object, alpha_one_sided: float, name: str = "power") -> float:
 def sides(value: object, name: str = "sides") -> int:
     """1 (one-sided test) or 2 (two-sided test)."""
     if value not in (1, 2, "1", "2"):
-        raise InputError(f"{name} = {describe_value(value)} is invalid; use 1 or 2",
-                         argument=name, value=str(value), valid="1 or 2")
+        raise InputError(
+            f"{name} = {describe_value(value)} is invalid; use 1 or 2",
+            argument=name,
+            value=str(value),
+            valid="1 or 2",
+        )
     return int(str(value))
 
 
@@ -60,7 +71,9 @@ def hazard_ratio(value: object, name: str = "hr") -> float:
     if hr <= 0.0 or hr == 1.0:
         raise InputError(
             f"{name} = {hr!r} is invalid; a hazard ratio to detect must be > 0 and != 1",
-            argument=name, value=hr, valid="hr > 0 and hr != 1",
+            argument=name,
+            value=hr,
+            valid="hr > 0 and hr != 1",
         )
     return hr
 
@@ -69,8 +82,9 @@ def positive(value: object, name: str) -> float:
     """A finite number > 0 (a median, a ratio, a number of events...)."""
     x = _number(name, value)
     if x <= 0.0:
-        raise InputError(f"{name} = {x!r} is invalid; it must be > 0", argument=name, value=x,
-                         valid="> 0")
+        raise InputError(
+            f"{name} = {x!r} is invalid; it must be > 0", argument=name, value=x, valid="> 0"
+        )
     return x
 
 
@@ -78,8 +92,9 @@ def non_negative(value: object, name: str) -> float:
     """A finite number >= 0 (a time, a dropout hazard...)."""
     x = _number(name, value)
     if x < 0.0:
-        raise InputError(f"{name} = {x!r} is invalid; it must be >= 0", argument=name, value=x,
-                         valid=">= 0")
+        raise InputError(
+            f"{name} = {x!r} is invalid; it must be >= 0", argument=name, value=x, valid=">= 0"
+        )
     return x
 
 
@@ -87,8 +102,12 @@ def probability_open(value: object, name: str) -> float:
     """A probability strictly between 0 and 1 (a landmark survival rate...)."""
     p = _number(name, value)
     if not 0.0 < p < 1.0:
-        raise InputError(f"{name} = {p!r} is invalid; it must be in (0, 1)", argument=name,
-                         value=p, valid="0 < value < 1")
+        raise InputError(
+            f"{name} = {p!r} is invalid; it must be in (0, 1)",
+            argument=name,
+            value=p,
+            valid="0 < value < 1",
+        )
     return p
 
 
@@ -96,19 +115,27 @@ def increasing_fractions(values: Sequence[object], name: str) -> list[float]:
     """Information fractions: strictly increasing, in (0, 1], ending at 1."""
     fractions = [_number(f"{name}[{i}]", v) for i, v in enumerate(values)]
     if not fractions:
-        raise InputError(f"{name} is empty; give at least one look ending at 1",
-                         argument=name, valid="increasing values in (0, 1] ending at 1")
+        raise InputError(
+            f"{name} is empty; give at least one look ending at 1",
+            argument=name,
+            valid="increasing values in (0, 1] ending at 1",
+        )
     for i, t in enumerate(fractions):
         if not 0.0 < t <= 1.0 or (i > 0 and t <= fractions[i - 1]):
             raise InputError(
                 f"{name}[{i}] = {t!r} is invalid; information fractions must be strictly "
                 "increasing in (0, 1]",
-                argument=name, row=i, value=t, valid="strictly increasing values in (0, 1]",
+                argument=name,
+                row=i,
+                value=t,
+                valid="strictly increasing values in (0, 1]",
             )
     if not math.isclose(fractions[-1], 1.0, rel_tol=0, abs_tol=1e-12):
         raise InputError(
             f"{name} ends at {fractions[-1]!r}; the last look must be at information fraction 1",
-            argument=name, value=fractions[-1], valid="last value 1",
+            argument=name,
+            value=fractions[-1],
+            valid="last value 1",
         )
     fractions[-1] = 1.0
     return fractions

@@ -40,21 +40,36 @@ class Accrual(Result):
     rates: tuple[float, ...] = (1.0,)
 
     @classmethod
-    def make(cls, duration: float, starts: Sequence[float] | None = None,
-             rates: Sequence[float] | None = None) -> Accrual:
+    def make(
+        cls,
+        duration: float,
+        starts: Sequence[float] | None = None,
+        rates: Sequence[float] | None = None,
+    ) -> Accrual:
         d = check.non_negative(duration, "accrual_time")
         st = tuple(float(s) for s in (starts if starts is not None else (0.0,)))
-        rt = tuple(check.non_negative(r, f"accrual_rates[{j}]")
-                   for j, r in enumerate(rates if rates is not None else (1.0,)))
+        rt = tuple(
+            check.non_negative(r, f"accrual_rates[{j}]")
+            for j, r in enumerate(rates if rates is not None else (1.0,))
+        )
         if len(st) != len(rt) or st[0] != 0.0 or any(b <= a for a, b in pairwise(st)):
-            raise InputError("accrual: starts must begin at 0, increase, and match the rates",
-                             argument="accrual_starts", value=list(st))
+            raise InputError(
+                "accrual: starts must begin at 0, increase, and match the rates",
+                argument="accrual_starts",
+                value=list(st),
+            )
         if st[-1] >= d > 0 and len(st) > 1:
-            raise InputError(f"accrual: interval start {st[-1]} is not before the end of "
-                             f"accrual ({d})", argument="accrual_starts", value=st[-1])
+            raise InputError(
+                f"accrual: interval start {st[-1]} is not before the end of accrual ({d})",
+                argument="accrual_starts",
+                value=st[-1],
+            )
         if sum(rt) <= 0:
-            raise InputError("accrual: at least one accrual rate must be > 0",
-                             argument="accrual_rates", value=list(rt))
+            raise InputError(
+                "accrual: at least one accrual rate must be > 0",
+                argument="accrual_rates",
+                value=list(rt),
+            )
         return cls(d, st, rt)
 
     def pieces(self) -> list[tuple[float, float, float]]:
@@ -62,8 +77,11 @@ class Accrual(Result):
         ends = [*self.starts[1:], self.duration]
         masses = [r * (e - s) for s, e, r in zip(self.starts, ends, self.rates, strict=True)]
         total = sum(masses)
-        return [(s, e, r / total) for s, e, r in zip(self.starts, ends, self.rates, strict=True)
-                if e > s]
+        return [
+            (s, e, r / total)
+            for s, e, r in zip(self.starts, ends, self.rates, strict=True)
+            if e > s
+        ]
 
 
 def dropout_hazard(rate: float = 0.0, time: float = 12.0) -> float:
@@ -72,13 +90,18 @@ def dropout_hazard(rate: float = 0.0, time: float = 12.0) -> float:
         return 0.0
     r = float(rate)
     if not 0.0 <= r < 1.0:
-        raise InputError(f"dropout_rate = {r!r} is invalid; it must be in [0, 1)",
-                         argument="dropout_rate", value=r, valid="0 <= rate < 1")
+        raise InputError(
+            f"dropout_rate = {r!r} is invalid; it must be in [0, 1)",
+            argument="dropout_rate",
+            value=r,
+            valid="0 <= rate < 1",
+        )
     return -math.log(1.0 - r) / check.positive(time, "dropout_time")
 
 
-def event_probability_by(model: PiecewiseExponential, follow: np.ndarray,
-                         dropout: float = 0.0) -> np.ndarray:
+def event_probability_by(
+    model: PiecewiseExponential, follow: np.ndarray, dropout: float = 0.0
+) -> np.ndarray:
     """P(event observed within ``follow`` time units) with competing exponential dropout."""
     u = np.asarray(follow, dtype=float)[..., None]
     starts = np.asarray(model.starts)
@@ -93,9 +116,9 @@ def event_probability_by(model: PiecewiseExponential, follow: np.ndarray,
     return np.asarray(piece.sum(axis=-1))
 
 
-def _entry_segments(accrual: Accrual, at: float, kinks: Sequence[float]) -> list[tuple[float,
-                                                                                     float,
-                                                                                     float]]:
+def _entry_segments(
+    accrual: Accrual, at: float, kinks: Sequence[float]
+) -> list[tuple[float, float, float]]:
     """Entry-time segments (start, end, density) before ``at`` on which P(at - s) is smooth."""
     cuts = sorted({at - k for k in kinks if 0 < at - k < accrual.duration})
     out: list[tuple[float, float, float]] = []
@@ -108,8 +131,9 @@ def _entry_segments(accrual: Accrual, at: float, kinks: Sequence[float]) -> list
     return out
 
 
-def fraction_with_event(model: PiecewiseExponential, accrual: Accrual, at: float,
-                        dropout: float = 0.0) -> float:
+def fraction_with_event(
+    model: PiecewiseExponential, accrual: Accrual, at: float, dropout: float = 0.0
+) -> float:
     """Expected fraction of ALL planned patients with an observed event by calendar time ``at``.
 
     Patients not yet entered at ``at`` count as without event, so this is the event
@@ -120,8 +144,9 @@ def fraction_with_event(model: PiecewiseExponential, accrual: Accrual, at: float
     total = 0.0
     for a, b, dens in _entry_segments(accrual, at, model.starts):
         s = 0.5 * (b - a) * _NODES + 0.5 * (a + b)
-        total += dens * 0.5 * (b - a) * float(_WEIGHTS @ event_probability_by(model, at - s,
-                                                                                 dropout))
+        total += (
+            dens * 0.5 * (b - a) * float(_WEIGHTS @ event_probability_by(model, at - s, dropout))
+        )
     return total
 
 
@@ -129,8 +154,11 @@ def allocation_block(ratio: float) -> int:
     """Smallest whole allocation block for ``ratio`` (2 -> 3 for 2:1; 1.5 -> 5 for 3:2)."""
     frac = Fraction(ratio).limit_denominator(100)
     if not math.isclose(float(frac), ratio, rel_tol=1e-9):
-        raise InputError(f"ratio = {ratio!r} is not a ratio of whole numbers up to 100",
-                         argument="ratio", value=ratio)
+        raise InputError(
+            f"ratio = {ratio!r} is not a ratio of whole numbers up to 100",
+            argument="ratio",
+            value=ratio,
+        )
     return frac.numerator + frac.denominator
 
 
@@ -142,14 +170,22 @@ def inflate(n: int, fraction: float, rule: str) -> int:
     """
     f = float(fraction)
     if not 0.0 <= f < 1.0:
-        raise InputError(f"inevaluable = {f!r} is invalid; it must be in [0, 1)",
-                         argument="inevaluable", value=f, valid="0 <= fraction < 1")
+        raise InputError(
+            f"inevaluable = {f!r} is invalid; it must be in [0, 1)",
+            argument="inevaluable",
+            value=f,
+            valid="0 <= fraction < 1",
+        )
     if rule == "multiply":
         return math.ceil(n * (1.0 + f) - 1e-9)
     if rule == "divide":
         return math.ceil(n / (1.0 - f) - 1e-9)
-    raise InputError(f"inflation = {rule!r} is invalid; use 'multiply' or 'divide'",
-                     argument="inflation", value=rule, valid=["multiply", "divide"])
+    raise InputError(
+        f"inflation = {rule!r} is invalid; use 'multiply' or 'divide'",
+        argument="inflation",
+        value=rule,
+        valid=["multiply", "divide"],
+    )
 
 
 @dataclass(frozen=True)
@@ -176,10 +212,19 @@ class Patients(Result):
 
 
 def patients_for_events(
-    events: float, control: PiecewiseExponential, hr: float, *, ratio: float = 1.0,
-    accrual_time: float, follow_up: float, accrual_starts: Sequence[float] | None = None,
-    accrual_rates: Sequence[float] | None = None, dropout_rate: float = 0.0,
-    dropout_time: float = 12.0, block: int | None = None, inevaluable: float = 0.0,
+    events: float,
+    control: PiecewiseExponential,
+    hr: float,
+    *,
+    ratio: float = 1.0,
+    accrual_time: float,
+    follow_up: float,
+    accrual_starts: Sequence[float] | None = None,
+    accrual_rates: Sequence[float] | None = None,
+    dropout_rate: float = 0.0,
+    dropout_time: float = 12.0,
+    block: int | None = None,
+    inevaluable: float = 0.0,
     inflation: str = "multiply",
 ) -> Patients:
     """``n = events / P_bar``, ``P_bar = (P_C + r P_E) / (1 + r)`` at ``accrual + follow_up``.
@@ -204,21 +249,53 @@ def patients_for_events(
     n_eval = math.ceil(n_exact / blk - 1e-9) * blk
     n = math.ceil(inflate(n_eval, inevaluable, inflation) / blk - 1e-9) * blk
     n_exp = round(n * r / (1.0 + r))
-    return Patients(d, r, acc.duration, fu, eta, p_c, p_e, p_bar, n_exact, blk, n_eval,
-                    float(inevaluable), inflation, n, n - n_exp, n_exp, end)
+    return Patients(
+        d,
+        r,
+        acc.duration,
+        fu,
+        eta,
+        p_c,
+        p_e,
+        p_bar,
+        n_exact,
+        blk,
+        n_eval,
+        float(inevaluable),
+        inflation,
+        n,
+        n - n_exp,
+        n_exp,
+        end,
+    )
 
 
-def expected_events(n: float, control: PiecewiseExponential, hr: float, ratio: float,
-                    accrual: Accrual, at: float, dropout: float = 0.0) -> float:
+def expected_events(
+    n: float,
+    control: PiecewiseExponential,
+    hr: float,
+    ratio: float,
+    accrual: Accrual,
+    at: float,
+    dropout: float = 0.0,
+) -> float:
     """Expected events by calendar time ``at`` among ``n`` planned patients."""
     p_c = fraction_with_event(control, accrual, at, dropout)
     p_e = fraction_with_event(control.scaled(hr), accrual, at, dropout)
     return n * (p_c + ratio * p_e) / (1.0 + ratio)
 
 
-def analysis_time(events: float, n: float, control: PiecewiseExponential, hr: float,
-                  ratio: float, accrual: Accrual, dropout: float = 0.0) -> float:
+def analysis_time(
+    events: float,
+    n: float,
+    control: PiecewiseExponential,
+    hr: float,
+    ratio: float,
+    accrual: Accrual,
+    dropout: float = 0.0,
+) -> float:
     """Calendar time at which ``events`` events are expected (inf if never reached)."""
+
     def gap(t: float) -> float:
         return expected_events(n, control, hr, ratio, accrual, t, dropout) - events
 

@@ -39,14 +39,23 @@ class PiecewiseExponential(Result):
 
     def __post_init__(self) -> None:
         if len(self.starts) != len(self.hazards) or not self.starts:
-            raise InputError("piecewise hazards: give one start time per hazard",
-                             argument="hazards", valid="as many start times as hazards")
+            raise InputError(
+                "piecewise hazards: give one start time per hazard",
+                argument="hazards",
+                valid="as many start times as hazards",
+            )
         if self.starts[0] != 0.0:
-            raise InputError(f"piecewise hazards: the first interval must start at 0, not "
-                             f"{self.starts[0]!r}", argument="starts", value=self.starts[0])
+            raise InputError(
+                f"piecewise hazards: the first interval must start at 0, not {self.starts[0]!r}",
+                argument="starts",
+                value=self.starts[0],
+            )
         if any(b <= a for a, b in zip(self.starts, self.starts[1:], strict=False)):
-            raise InputError("piecewise hazards: interval starts must be strictly increasing",
-                             argument="starts", value=list(self.starts))
+            raise InputError(
+                "piecewise hazards: interval starts must be strictly increasing",
+                argument="starts",
+                value=list(self.starts),
+            )
         for j, h in enumerate(self.hazards):
             check.non_negative(h, f"hazards[{j}]")
 
@@ -131,45 +140,75 @@ def effect_from(
     ``hr`` may be combined with ``median_control`` (or ``rate_control`` and ``landmark``, or
     ``hazards_control``) to give the control model for converting events into patients.
     """
-    inputs = {k: v for k, v in {
-        "hr": hr, "median_control": median_control, "median_experimental": median_experimental,
-        "rate_control": rate_control, "rate_experimental": rate_experimental,
-        "landmark": landmark, "hazards_control": hazards_control,
-        "hazards_experimental": hazards_experimental, "starts": starts,
-    }.items() if v is not None}
+    inputs = {
+        k: v
+        for k, v in {
+            "hr": hr,
+            "median_control": median_control,
+            "median_experimental": median_experimental,
+            "rate_control": rate_control,
+            "rate_experimental": rate_experimental,
+            "landmark": landmark,
+            "hazards_control": hazards_control,
+            "hazards_experimental": hazards_experimental,
+            "starts": starts,
+        }.items()
+        if v is not None
+    }
     control = _control_model(median_control, rate_control, landmark, hazards_control, starts)
     if hr is not None:
-        if median_experimental is not None or rate_experimental is not None \
-                or hazards_experimental is not None:
-            raise InputError("give the hazard ratio (hr) or the experimental arm's median/rate/"
-                             "hazards, not both", argument="hr", value=hr)
+        if (
+            median_experimental is not None
+            or rate_experimental is not None
+            or hazards_experimental is not None
+        ):
+            raise InputError(
+                "give the hazard ratio (hr) or the experimental arm's median/rate/"
+                "hazards, not both",
+                argument="hr",
+                value=hr,
+            )
         return Effect(check.hazard_ratio(hr), "hazard ratio", control, inputs)
     if median_experimental is not None:
         if median_control is None:
-            raise InputError("median_experimental needs median_control",
-                             argument="median_control")
+            raise InputError("median_experimental needs median_control", argument="median_control")
         ratio = check.positive(median_control, "median_control") / check.positive(
-            median_experimental, "median_experimental")
-        return Effect(check.hazard_ratio(ratio, "hr (median_control / median_experimental)"),
-                      "medians (exponential)", control, inputs)
+            median_experimental, "median_experimental"
+        )
+        return Effect(
+            check.hazard_ratio(ratio, "hr (median_control / median_experimental)"),
+            "medians (exponential)",
+            control,
+            inputs,
+        )
     if rate_experimental is not None:
         if rate_control is None or landmark is None:
-            raise InputError("rate_experimental needs rate_control and landmark",
-                             argument="rate_control")
-        ratio = hazard_from_rate(rate_experimental, landmark, "rate_experimental") / \
-            hazard_from_rate(rate_control, landmark, "rate_control")
-        return Effect(check.hazard_ratio(ratio, "hr (from landmark rates)"),
-                      "landmark rates (exponential)", control, inputs)
+            raise InputError(
+                "rate_experimental needs rate_control and landmark", argument="rate_control"
+            )
+        ratio = hazard_from_rate(
+            rate_experimental, landmark, "rate_experimental"
+        ) / hazard_from_rate(rate_control, landmark, "rate_control")
+        return Effect(
+            check.hazard_ratio(ratio, "hr (from landmark rates)"),
+            "landmark rates (exponential)",
+            control,
+            inputs,
+        )
     if hazards_experimental is not None:
         assert control is not None or hazards_control is None
         if control is None:
-            raise InputError("hazards_experimental needs hazards_control",
-                             argument="hazards_control")
-        experimental = PiecewiseExponential(control.starts, tuple(
-            check.positive(h, f"hazards_experimental[{j}]")
-            for j, h in enumerate(hazards_experimental)))
-        return Effect(_constant_ratio(control, experimental), "piecewise hazards", control,
-                      inputs)
+            raise InputError(
+                "hazards_experimental needs hazards_control", argument="hazards_control"
+            )
+        experimental = PiecewiseExponential(
+            control.starts,
+            tuple(
+                check.positive(h, f"hazards_experimental[{j}]")
+                for j, h in enumerate(hazards_experimental)
+            ),
+        )
+        return Effect(_constant_ratio(control, experimental), "piecewise hazards", control, inputs)
     raise InputError(
         "no effect given: give hr, or median_control and median_experimental, or rate_control, "
         "rate_experimental and landmark, or hazards_control and hazards_experimental",
@@ -178,41 +217,51 @@ def effect_from(
 
 
 def _control_model(
-    median: float | None, rate: float | None, landmark: float | None,
-    hazards: Sequence[float] | None, starts: Sequence[float] | None,
+    median: float | None,
+    rate: float | None,
+    landmark: float | None,
+    hazards: Sequence[float] | None,
+    starts: Sequence[float] | None,
 ) -> PiecewiseExponential | None:
     given = [x is not None for x in (median, rate, hazards)]
     if sum(given) > 1:
-        raise InputError("give the control arm once: median_control, rate_control or "
-                         "hazards_control", argument="median_control")
+        raise InputError(
+            "give the control arm once: median_control, rate_control or hazards_control",
+            argument="median_control",
+        )
     if median is not None:
         return PiecewiseExponential.exponential(hazard_from_median(median, "median_control"))
     if rate is not None:
         if landmark is None:
-            raise InputError("rate_control needs landmark (the time of the rate)",
-                             argument="landmark")
+            raise InputError(
+                "rate_control needs landmark (the time of the rate)", argument="landmark"
+            )
         return PiecewiseExponential.exponential(hazard_from_rate(rate, landmark, "rate_control"))
     if hazards is not None:
         hs = tuple(check.positive(h, f"hazards_control[{j}]") for j, h in enumerate(hazards))
         st = (0.0,) if starts is None and len(hs) == 1 else starts
         if st is None:
-            raise InputError("piecewise hazards need starts (the start time of each interval)",
-                             argument="starts")
+            raise InputError(
+                "piecewise hazards need starts (the start time of each interval)", argument="starts"
+            )
         return PiecewiseExponential(tuple(float(s) for s in st), hs)
     return None
 
 
 def _constant_ratio(control: PiecewiseExponential, experimental: PiecewiseExponential) -> float:
     if len(experimental.hazards) != len(control.hazards):
-        raise InputError("hazards_experimental must have one hazard per control interval",
-                         argument="hazards_experimental",
-                         valid=f"{len(control.hazards)} values")
+        raise InputError(
+            "hazards_experimental must have one hazard per control interval",
+            argument="hazards_experimental",
+            valid=f"{len(control.hazards)} values",
+        )
     ratios = [e / c for e, c in zip(experimental.hazards, control.hazards, strict=True)]
     if max(ratios) - min(ratios) > 1e-9 * max(ratios):
         raise InputError(
             f"piecewise hazards give hazard ratios {[round(r, 4) for r in ratios]} that change "
             "over time; the Schoenfeld and Freedman formulas assume proportional hazards",
-            argument="hazards_experimental", value=list(experimental.hazards),
+            argument="hazards_experimental",
+            value=list(experimental.hazards),
             valid="hazards proportional to hazards_control",
         )
     return check.hazard_ratio(ratios[0], "hr (from piecewise hazards)")

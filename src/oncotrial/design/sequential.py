@@ -81,18 +81,26 @@ class SequentialDesign(Result):
     def to_frame(self) -> Any:
         import pandas as pd
 
-        return pd.DataFrame({
-            "look": range(1, self.looks + 1), "fraction": self.fractions,
-            "critical_value": self.critical_values, "futility_bound": self.futility_bounds,
-            "alpha_spent": self.alpha_spent, "stage_level": self.stage_levels,
-            "rejection_h1": self.rejection_h1, "futility_stop_h1": self.futility_stop_h1,
-        })
+        return pd.DataFrame(
+            {
+                "look": range(1, self.looks + 1),
+                "fraction": self.fractions,
+                "critical_value": self.critical_values,
+                "futility_bound": self.futility_bounds,
+                "alpha_spent": self.alpha_spent,
+                "stage_level": self.stage_levels,
+                "rejection_h1": self.rejection_h1,
+                "futility_stop_h1": self.futility_stop_h1,
+            }
+        )
 
     def _efficacy_words(self) -> str:
         if self.spending == "none":
             return "no efficacy stopping before the final analysis"
-        return f"efficacy boundaries from a {sp.describe(self.spending, self.gamma)} " \
-               "alpha-spending function"
+        return (
+            f"efficacy boundaries from a {sp.describe(self.spending, self.gamma)} "
+            "alpha-spending function"
+        )
 
     def _futility_words(self) -> str:
         if self.futility == "none":
@@ -101,9 +109,11 @@ class SequentialDesign(Result):
         if self.futility == "fixed":
             bounds = ", ".join(f"{b:.3f}" for b in self.futility_bounds[:-1])
             return f"a {kind} futility boundary at z = {bounds} (fixed)"
-        return (f"a {kind} futility boundary from a "
-                f"{sp.describe(self.beta_spending or '', self.beta_gamma)} beta-spending "
-                "function")
+        return (
+            f"a {kind} futility boundary from a "
+            f"{sp.describe(self.beta_spending or '', self.beta_gamma)} beta-spending "
+            "function"
+        )
 
     def protocol_text(self) -> str:
         looks = ", ".join(f"{t:.0%}" for t in self.fractions)
@@ -134,14 +144,16 @@ class SequentialDesign(Result):
         return block
 
     def summary(self) -> str:
-        lines = [f"SequentialDesign ({self.looks} looks, inflation factor "
-                 f"{self.inflation_factor:.6f})",
-                 "  look  fraction  efficacy z  futility z  alpha spent  power spent"]
+        lines = [
+            f"SequentialDesign ({self.looks} looks, inflation factor {self.inflation_factor:.6f})",
+            "  look  fraction  efficacy z  futility z  alpha spent  power spent",
+        ]
         for k in range(self.looks):
             lines.append(
                 f"  {k + 1:>4}  {self.fractions[k]:>8.3f}  {self.critical_values[k]:>10.4f}  "
                 f"{self.futility_bounds[k]:>10.4f}  {self.alpha_spent[k]:>11.6f}  "
-                f"{float(np.sum(self.rejection_h1[:k + 1])):>11.6f}")
+                f"{float(np.sum(self.rejection_h1[: k + 1])):>11.6f}"
+            )
         return "\n".join([*lines, self.protocol_text()])
 
 
@@ -151,12 +163,10 @@ def _solve_decreasing(func: Any, target: float, lo: float, hi: float) -> float:
         lo -= 5.0
     while func(hi) > target:
         hi += 5.0
-    return float(brentq(lambda x: func(x) - target, lo, hi, xtol=1e-13, rtol=1e-14,
-                        maxiter=200))
+    return float(brentq(lambda x: func(x) - target, lo, hi, xtol=1e-13, rtol=1e-14, maxiter=200))
 
 
-def _advance(prev: gs.Stage | None, t: float, eta: float, lo: float,
-             hi: float) -> gs.Stage | None:
+def _advance(prev: gs.Stage | None, t: float, eta: float, lo: float, hi: float) -> gs.Stage | None:
     """Next stage's sub-density; ``None`` while no look so far could stop the trial.
 
     With ``None`` the next look uses the exact marginal ``Z_k ~ N(eta sqrt(t_k), 1)`` (e.g.
@@ -193,15 +203,15 @@ def _efficacy_value(plan: _Plan, k: int, prev0: gs.Stage | None, strict: bool = 
             return -math.inf
         raise InputError(
             f"look {k + 1}: the binding futility bounds leave less than the alpha to spend "
-            f"({available:.3g} < {target:.3g}); lower the futility bounds", argument="futility")
+            f"({available:.3g} < {target:.3g}); lower the futility bounds",
+            argument="futility",
+        )
     return _solve_decreasing(func, target, -8.0, 12.0)
 
 
-def _run(plan: _Plan, eta: float, c_given: list[float] | None,
-         strict: bool = True) -> tuple[list[float],
-                                                                         list[float],
-                                                                         list[float],
-                                                                         list[float]]:
+def _run(
+    plan: _Plan, eta: float, c_given: list[float] | None, strict: bool = True
+) -> tuple[list[float], list[float], list[float], list[float]]:
     """Bounds and H1 exit probabilities at drift ``eta``.
 
     ``c_given``: efficacy bounds already known (they do not depend on ``eta`` unless the
@@ -226,9 +236,16 @@ def _run(plan: _Plan, eta: float, c_given: list[float] | None,
         elif plan.futility == "beta-spending":
             target = float(plan.beta_incr[k])
             mass = gs.prob_below(prev1, t, eta, c)
-            b = c if mass <= target else -_solve_decreasing(
-                lambda x, p=prev1, tt=t: gs.prob_below(p, tt, eta, -x), target,
-                -min(c, 12.0), 12.0)
+            b = (
+                c
+                if mass <= target
+                else -_solve_decreasing(
+                    lambda x, p=prev1, tt=t: gs.prob_below(p, tt, eta, -x),
+                    target,
+                    -min(c, 12.0),
+                    12.0,
+                )
+            )
         else:
             b = -math.inf
         cs.append(c)
@@ -288,9 +305,12 @@ def group_sequential(
     pw = check.power(power, a / s)
     kind = str(futility).lower()
     if kind not in FUTILITY_KINDS:
-        raise InputError(f"futility = {futility!r} is invalid; use one of "
-                         f"{', '.join(FUTILITY_KINDS)}", argument="futility", value=futility,
-                         valid=list(FUTILITY_KINDS))
+        raise InputError(
+            f"futility = {futility!r} is invalid; use one of {', '.join(FUTILITY_KINDS)}",
+            argument="futility",
+            value=futility,
+            valid=list(FUTILITY_KINDS),
+        )
     spend = str(spending).lower()
     K = len(t)
     alpha_side = a / s
@@ -302,31 +322,50 @@ def group_sequential(
         gam = float(gamma) if spend == "hsd" and gamma is not None else None
         cum_alpha = sp.spent(spend, np.asarray(t), alpha_side, gam)
     if s == 2 and kind != "none":
-        raise InputError("futility bounds are supported for one-sided designs only (sides=1)",
-                         argument="futility", value=futility, valid="none when sides=2")
+        raise InputError(
+            "futility bounds are supported for one-sided designs only (sides=1)",
+            argument="futility",
+            value=futility,
+            valid="none when sides=2",
+        )
     if kind != "none" and K < 2:
-        raise InputError("a futility bound needs at least one interim look",
-                         argument="fractions", value=list(t))
+        raise InputError(
+            "a futility bound needs at least one interim look", argument="fractions", value=list(t)
+        )
     fixed: list[float] = []
     beta_name: str | None = None
     b_gam: float | None = None
     cum_beta = np.zeros(K)
     if kind == "fixed":
         if futility_bounds is None or len(futility_bounds) != K - 1:
-            raise InputError(f"futility = 'fixed' needs futility_bounds with one z value per "
-                             f"interim look ({K - 1})", argument="futility_bounds",
-                             value=None if futility_bounds is None else list(futility_bounds))
+            raise InputError(
+                f"futility = 'fixed' needs futility_bounds with one z value per "
+                f"interim look ({K - 1})",
+                argument="futility_bounds",
+                value=None if futility_bounds is None else list(futility_bounds),
+            )
         fixed = [float(x) for x in futility_bounds]
         for j, x in enumerate(fixed):
             if not math.isfinite(x):
-                raise InputError(f"futility_bounds[{j}] = {x!r} must be finite",
-                                 argument="futility_bounds", row=j, value=x)
+                raise InputError(
+                    f"futility_bounds[{j}] = {x!r} must be finite",
+                    argument="futility_bounds",
+                    row=j,
+                    value=x,
+                )
     if kind == "beta-spending":
         beta_name = sp.check_spending(beta_spending, beta_gamma, "beta_spending")
         b_gam = float(beta_gamma) if beta_name == "hsd" and beta_gamma is not None else None
         cum_beta = sp.spent(beta_name, np.asarray(t), 1.0 - pw, b_gam)
-    plan = _Plan(t, s, np.diff(np.concatenate([[0.0], cum_alpha])), kind, fixed,
-                 np.diff(np.concatenate([[0.0], cum_beta])), bool(binding))
+    plan = _Plan(
+        t,
+        s,
+        np.diff(np.concatenate([[0.0], cum_alpha])),
+        kind,
+        fixed,
+        np.diff(np.concatenate([[0.0], cum_beta])),
+        bool(binding),
+    )
     eta_dependent = kind == "beta-spending" and plan.binding
     c_given = None
     if not eta_dependent:
@@ -352,17 +391,29 @@ def group_sequential(
         clipped = [k + 1 for k in range(K - 1) if bs[k] == cs[k]]
         if clipped:
             notes.append(f"futility bound set equal to the efficacy bound at look(s) {clipped}")
-    beta_spent = tuple(float(x) for x in np.cumsum(fut)) if kind != "none" else tuple(
-        0.0 for _ in t)
+    beta_spent = (
+        tuple(float(x) for x in np.cumsum(fut)) if kind != "none" else tuple(0.0 for _ in t)
+    )
     return SequentialDesign(
-        fractions=tuple(t), alpha=a, sides=s, power=pw, spending=spend, gamma=gam,
-        futility=kind, beta_spending=beta_name, beta_gamma=b_gam, binding=bool(binding),
+        fractions=tuple(t),
+        alpha=a,
+        sides=s,
+        power=pw,
+        spending=spend,
+        gamma=gam,
+        futility=kind,
+        beta_spending=beta_name,
+        beta_gamma=b_gam,
+        binding=bool(binding),
         critical_values=tuple(cs),
         futility_bounds=tuple(bs if s == 1 else [-c for c in cs]),
         alpha_spent=tuple(float(x) * s for x in cum_alpha),
         beta_spent=beta_spent,
         stage_levels=tuple(float(norm.sf(c)) for c in cs),
-        drift=eta, inflation_factor=(eta / z_fixed) ** 2,
-        rejection_h1=tuple(rej), futility_stop_h1=tuple(fut),
-        expected_information_h1=float(stop @ np.asarray(t)), notes=tuple(notes),
+        drift=eta,
+        inflation_factor=(eta / z_fixed) ** 2,
+        rejection_h1=tuple(rej),
+        futility_stop_h1=tuple(fut),
+        expected_information_h1=float(stop @ np.asarray(t)),
+        notes=tuple(notes),
     )

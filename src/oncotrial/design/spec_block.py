@@ -23,11 +23,18 @@ from oncotrial.errors import OncotrialError, SpecError
 
 SURVIVAL_TYPES: tuple[str, ...] = ("two-arm-survival", "group-sequential-survival")
 MONTHS_PER_WEEK = 7.0 / DAYS_PER_MONTH
-_ALIASES = {"hazard_ratio": "hr", "allocation_ratio": "ratio", "accrual_months": "accrual_time",
-            "follow_up_months": "follow_up", "median_control_months": "median_control",
-            "median_experimental_months": "median_experimental"}
-_WEEKS = {"median_control_weeks": "median_control",
-          "median_experimental_weeks": "median_experimental"}
+_ALIASES = {
+    "hazard_ratio": "hr",
+    "allocation_ratio": "ratio",
+    "accrual_months": "accrual_time",
+    "follow_up_months": "follow_up",
+    "median_control_months": "median_control",
+    "median_experimental_months": "median_experimental",
+}
+_WEEKS = {
+    "median_control_weeks": "median_control",
+    "median_experimental_weeks": "median_experimental",
+}
 _DESCRIPTIVE = {"type", "summary", "published", "n", "n_per_arm", "accrual_rate_per_month"}
 _ARGUMENTS = set(inspect.signature(survival_design).parameters)
 
@@ -47,9 +54,12 @@ def survival_arguments(block: Mapping[str, Any], where: str = "design") -> dict[
         elif key in _ARGUMENTS:
             args[key] = value
         else:
-            raise SpecError(f"{where}.{key}: unknown design key; valid keys are "
-                            f"{', '.join(sorted(_ARGUMENTS | set(_ALIASES) | set(_WEEKS)))}",
-                            field=f"{where}.{key}", value=str(value))
+            raise SpecError(
+                f"{where}.{key}: unknown design key; valid keys are "
+                f"{', '.join(sorted(_ARGUMENTS | set(_ALIASES) | set(_WEEKS)))}",
+                field=f"{where}.{key}",
+                value=str(value),
+            )
     if block.get("futility") in ("binding", "non-binding"):
         if args.get("futility_bounds") is not None:
             args["futility"] = "fixed"
@@ -60,7 +70,9 @@ def survival_arguments(block: Mapping[str, Any], where: str = "design") -> dict[
                 f"{where}.futility: '{block['futility']}' says whether the futility bound "
                 "binds, not where it is; add looks (e.g. [0.5, 1]) and futility_bounds "
                 "(z values, e.g. [0] for the Wieand rule) or beta_spending",
-                field=f"{where}.futility", value=str(block["futility"]))
+                field=f"{where}.futility",
+                value=str(block["futility"]),
+            )
     return args
 
 
@@ -68,8 +80,12 @@ def design_from_block(block: Mapping[str, Any], where: str = "design") -> Surviv
     """Run the survival calculator on a ``design:`` mapping; errors name the spec field."""
     kind = block.get("type", "two-arm-survival")
     if kind not in SURVIVAL_TYPES:
-        raise SpecError(f"{where}.type: {kind!r} is not a two-arm survival design "
-                        f"({', '.join(SURVIVAL_TYPES)})", field=f"{where}.type", value=kind)
+        raise SpecError(
+            f"{where}.type: {kind!r} is not a two-arm survival design "
+            f"({', '.join(SURVIVAL_TYPES)})",
+            field=f"{where}.type",
+            value=kind,
+        )
     args = survival_arguments(block, where)
     try:
         return survival_design(**args)

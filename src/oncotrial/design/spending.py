@@ -31,13 +31,19 @@ def check_spending(name: str, gamma: float | None, argument: str) -> str:
     """Validate a spending-function name (and its gamma for ``"hsd"``)."""
     key = str(name).lower()
     if key not in SPENDING_FUNCTIONS:
-        raise InputError(f"{argument} = {name!r} is invalid; use one of "
-                         f"{', '.join(SPENDING_FUNCTIONS)}", argument=argument, value=name,
-                         valid=list(SPENDING_FUNCTIONS))
+        raise InputError(
+            f"{argument} = {name!r} is invalid; use one of {', '.join(SPENDING_FUNCTIONS)}",
+            argument=argument,
+            value=name,
+            valid=list(SPENDING_FUNCTIONS),
+        )
     if key == "hsd" and (gamma is None or not math.isfinite(gamma)):
-        raise InputError(f"{argument} = 'hsd' needs a finite gamma (e.g. -4 for an "
-                         "O'Brien-Fleming-like, 1 for a Pocock-like shape)",
-                         argument=f"{argument}_gamma", value=gamma)
+        raise InputError(
+            f"{argument} = 'hsd' needs a finite gamma (e.g. -4 for an "
+            "O'Brien-Fleming-like, 1 for a Pocock-like shape)",
+            argument=f"{argument}_gamma",
+            value=gamma,
+        )
     return key
 
 

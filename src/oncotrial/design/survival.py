@@ -32,8 +32,12 @@ METHODS: tuple[str, ...] = ("schoenfeld", "freedman")
 def _method(value: str) -> str:
     method = str(value).lower()
     if method not in METHODS:
-        raise InputError(f"method = {value!r} is invalid; use one of {', '.join(METHODS)}",
-                         argument="method", value=value, valid=list(METHODS))
+        raise InputError(
+            f"method = {value!r} is invalid; use one of {', '.join(METHODS)}",
+            argument="method",
+            value=value,
+            valid=list(METHODS),
+        )
     return method
 
 
@@ -85,16 +89,29 @@ class RequiredEvents(Result):
         )
 
     def spec_block(self) -> dict[str, Any]:
-        return {"method": self.method, "hr": self.hr, "alpha": self.alpha, "sides": self.sides,
-                "power": self.power, "ratio": self.ratio}
+        return {
+            "method": self.method,
+            "hr": self.hr,
+            "alpha": self.alpha,
+            "sides": self.sides,
+            "power": self.power,
+            "ratio": self.ratio,
+        }
 
     def summary(self) -> str:
-        return f"RequiredEvents: {self.events} events ({self.events_exact:.4f})\n" + \
-            self.protocol_text()
+        return (
+            f"RequiredEvents: {self.events} events ({self.events_exact:.4f})\n"
+            + self.protocol_text()
+        )
 
 
 def required_events(
-    hr: float, *, alpha: float = 0.05, power: float = 0.8, sides: int = 2, ratio: float = 1.0,
+    hr: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    sides: int = 2,
+    ratio: float = 1.0,
     method: str = "schoenfeld",
 ) -> RequiredEvents:
     """Events for a log-rank test to detect ``hr`` (see module docstring for the formulas).
@@ -126,18 +143,31 @@ class PowerAtEvents(Result):
     power: float
 
     def protocol_text(self) -> str:
-        return (f"{_ratio_words(self.ratio)}, {self.events:g} events give {self.power:.1%} power "
-                f"to detect a hazard ratio of {self.hr:g} with "
-                f"{_test_words(self.alpha, self.sides)} ({self.method.capitalize()} "
-                "approximation).")
+        return (
+            f"{_ratio_words(self.ratio)}, {self.events:g} events give {self.power:.1%} power "
+            f"to detect a hazard ratio of {self.hr:g} with "
+            f"{_test_words(self.alpha, self.sides)} ({self.method.capitalize()} "
+            "approximation)."
+        )
 
     def spec_block(self) -> dict[str, Any]:
-        return {"method": self.method, "hr": self.hr, "alpha": self.alpha, "sides": self.sides,
-                "ratio": self.ratio, "events": self.events}
+        return {
+            "method": self.method,
+            "hr": self.hr,
+            "alpha": self.alpha,
+            "sides": self.sides,
+            "ratio": self.ratio,
+            "events": self.events,
+        }
 
 
 def power_at_events(
-    events: float, hr: float, *, alpha: float = 0.05, sides: int = 2, ratio: float = 1.0,
+    events: float,
+    hr: float,
+    *,
+    alpha: float = 0.05,
+    sides: int = 2,
+    ratio: float = 1.0,
     method: str = "schoenfeld",
 ) -> PowerAtEvents:
     """``Phi(sqrt(D) * effect - z_{1-alpha/sides})``, the inverse of :func:`required_events`."""
@@ -164,19 +194,33 @@ class DetectableHazardRatio(Result):
     hr: float
 
     def protocol_text(self) -> str:
-        return (f"{_ratio_words(self.ratio)}, {self.events:g} events give {self.power:.0%} "
-                f"power to detect a hazard ratio of {self.hr:.3f} with "
-                f"{_test_words(self.alpha, self.sides)} ({self.method.capitalize()} "
-                "approximation).")
+        return (
+            f"{_ratio_words(self.ratio)}, {self.events:g} events give {self.power:.0%} "
+            f"power to detect a hazard ratio of {self.hr:.3f} with "
+            f"{_test_words(self.alpha, self.sides)} ({self.method.capitalize()} "
+            "approximation)."
+        )
 
     def spec_block(self) -> dict[str, Any]:
-        return {"method": self.method, "alpha": self.alpha, "sides": self.sides,
-                "power": self.power, "ratio": self.ratio, "events": self.events}
+        return {
+            "method": self.method,
+            "alpha": self.alpha,
+            "sides": self.sides,
+            "power": self.power,
+            "ratio": self.ratio,
+            "events": self.events,
+        }
 
 
 def detectable_hr(
-    events: float, *, alpha: float = 0.05, power: float = 0.8, sides: int = 2,
-    ratio: float = 1.0, method: str = "schoenfeld", benefit: Literal["below", "above"] = "below",
+    events: float,
+    *,
+    alpha: float = 0.05,
+    power: float = 0.8,
+    sides: int = 2,
+    ratio: float = 1.0,
+    method: str = "schoenfeld",
+    benefit: Literal["below", "above"] = "below",
 ) -> DetectableHazardRatio:
     """Solve the events equation for HR (below 1 by default; ``benefit="above"`` for > 1)."""
     d = check.positive(events, "events")
@@ -186,8 +230,12 @@ def detectable_hr(
     r = _ratio(ratio)
     m = _method(method)
     if benefit not in ("below", "above"):
-        raise InputError(f"benefit = {benefit!r} is invalid; use 'below' or 'above'",
-                         argument="benefit", value=benefit, valid=["below", "above"])
+        raise InputError(
+            f"benefit = {benefit!r} is invalid; use 'below' or 'above'",
+            argument="benefit",
+            value=benefit,
+            valid=["below", "above"],
+        )
     k = (float(norm.isf(a / s)) + float(norm.ppf(p))) / math.sqrt(d * r)
     if m == "schoenfeld":
         log_hr = k * (1.0 + r)
@@ -195,13 +243,19 @@ def detectable_hr(
     elif benefit == "below":
         hr = (1.0 - k) / (1.0 + r * k)  # sqrt(D r)(1 - HR) / (1 + r HR) = z
         if hr <= 0.0:
-            raise InputError(f"events = {d:g} are too few: no hazard ratio > 0 reaches "
-                             f"{p:.0%} power with the Freedman formula", argument="events",
-                             value=d)
+            raise InputError(
+                f"events = {d:g} are too few: no hazard ratio > 0 reaches "
+                f"{p:.0%} power with the Freedman formula",
+                argument="events",
+                value=d,
+            )
     else:
         if r * k >= 1.0:
-            raise InputError(f"events = {d:g} are too few: no hazard ratio above 1 reaches "
-                             f"{p:.0%} power with the Freedman formula", argument="events",
-                             value=d)
+            raise InputError(
+                f"events = {d:g} are too few: no hazard ratio above 1 reaches "
+                f"{p:.0%} power with the Freedman formula",
+                argument="events",
+                value=d,
+            )
         hr = (1.0 + k) / (1.0 - r * k)  # sqrt(D r)(HR - 1) / (1 + r HR) = z
     return DetectableHazardRatio(m, a, s, p, r, d, hr)

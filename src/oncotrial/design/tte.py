@@ -56,10 +56,12 @@ class SurvivalDesign(Result):
             seq = self.sequential
             looks = ", ".join(str(e) for e in self.events_by_look)
             fixed_text = text[0].lower() + text[1:]
-            text = (f"Without interim analyses, {fixed_text} {seq.protocol_text()} The maximum "
-                    "number of events is therefore "
-                    f"{self.events} ({self.events_exact:.2f} before rounding up), with analyses "
-                    f"after {looks} events.")
+            text = (
+                f"Without interim analyses, {fixed_text} {seq.protocol_text()} The maximum "
+                "number of events is therefore "
+                f"{self.events} ({self.events_exact:.2f} before rounding up), with analyses "
+                f"after {looks} events."
+            )
         p = self.patients
         if p is not None:
             ctrl = self.effect.control
@@ -69,10 +71,13 @@ class SurvivalDesign(Result):
                 f"{p.accrual_time:g} and {p.follow_up:g} of additional follow-up (time units "
                 f"as given), the probability of an event is {p.event_probability:.3f}, so "
                 f"{p.n_evaluable} evaluable patients are needed ({p.n_exact:.2f} before "
-                f"rounding up to a multiple of {p.block})")
+                f"rounding up to a multiple of {p.block})"
+            )
             if p.inevaluable > 0:
-                text += (f"; allowing {p.inevaluable:.0%} inevaluable patients, {p.n} patients "
-                         "will be enrolled")
+                text += (
+                    f"; allowing {p.inevaluable:.0%} inevaluable patients, {p.n} patients "
+                    "will be enrolled"
+                )
             text += f" ({p.n_experimental} experimental, {p.n_control} control)."
         return text
 
@@ -86,8 +91,10 @@ class SurvivalDesign(Result):
         if self.patients is not None:
             lines.append(f"  patients: {self.patients.n} ({self.patients.n_exact:.4f})")
         if self.analysis_times_rounded is not None:
-            lines.append("  expected analysis times: "
-                         + ", ".join(f"{t:.2f}" for t in self.analysis_times_rounded))
+            lines.append(
+                "  expected analysis times: "
+                + ", ".join(f"{t:.2f}" for t in self.analysis_times_rounded)
+            )
         return "\n".join([*lines, self.protocol_text()])
 
 
@@ -132,22 +139,42 @@ def survival_design(
     inputs = {k: v for k, v in locals().items() if k != "inputs"}
     inputs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in inputs.items()}
     if events_rounding not in ROUNDING:
-        raise InputError(f"events_rounding = {events_rounding!r} is invalid; use 'up' or 'none'",
-                         argument="events_rounding", value=events_rounding, valid=list(ROUNDING))
-    effect = effect_from(hr=hr, median_control=median_control,
-                         median_experimental=median_experimental, rate_control=rate_control,
-                         rate_experimental=rate_experimental, landmark=landmark,
-                         hazards_control=hazards_control,
-                         hazards_experimental=hazards_experimental, starts=starts)
-    fixed = required_events(effect.hr, alpha=alpha, power=power, sides=sides, ratio=ratio,
-                            method=method)
+        raise InputError(
+            f"events_rounding = {events_rounding!r} is invalid; use 'up' or 'none'",
+            argument="events_rounding",
+            value=events_rounding,
+            valid=list(ROUNDING),
+        )
+    effect = effect_from(
+        hr=hr,
+        median_control=median_control,
+        median_experimental=median_experimental,
+        rate_control=rate_control,
+        rate_experimental=rate_experimental,
+        landmark=landmark,
+        hazards_control=hazards_control,
+        hazards_experimental=hazards_experimental,
+        starts=starts,
+    )
+    fixed = required_events(
+        effect.hr, alpha=alpha, power=power, sides=sides, ratio=ratio, method=method
+    )
     seq = None
     fractions: list[float] = [1.0]
     if looks is not None and len(looks) > 1:
-        seq = group_sequential(looks, alpha=alpha, power=power, sides=sides, spending=spending,
-                               gamma=gamma, futility=futility, beta_spending=beta_spending,
-                               beta_gamma=beta_gamma, futility_bounds=futility_bounds,
-                               binding=binding)
+        seq = group_sequential(
+            looks,
+            alpha=alpha,
+            power=power,
+            sides=sides,
+            spending=spending,
+            gamma=gamma,
+            futility=futility,
+            beta_spending=beta_spending,
+            beta_gamma=beta_gamma,
+            futility_bounds=futility_bounds,
+            binding=binding,
+        )
         fractions = list(seq.fractions)
     max_exact = fixed.events_exact * (seq.inflation_factor if seq else 1.0)
     by_look_exact = tuple(t * max_exact for t in fractions)
@@ -160,25 +187,64 @@ def survival_design(
     patients = None
     times = times_rounded = None
     if (accrual_time is None) != (follow_up is None):
-        raise InputError("give both accrual_time and follow_up to compute patients",
-                         argument="follow_up" if follow_up is None else "accrual_time")
+        raise InputError(
+            "give both accrual_time and follow_up to compute patients",
+            argument="follow_up" if follow_up is None else "accrual_time",
+        )
     if accrual_time is not None and follow_up is not None:
         if effect.control is None:
-            raise InputError("patients need the control arm's survival: give median_control, "
-                             "rate_control with landmark, or hazards_control",
-                             argument="median_control")
+            raise InputError(
+                "patients need the control arm's survival: give median_control, "
+                "rate_control with landmark, or hazards_control",
+                argument="median_control",
+            )
         used = float(events) if events_rounding == "up" else max_exact
         patients = acc.patients_for_events(
-            used, effect.control, effect.hr, ratio=ratio, accrual_time=accrual_time,
-            follow_up=follow_up, accrual_starts=accrual_starts, accrual_rates=accrual_rates,
-            dropout_rate=dropout_rate, dropout_time=dropout_time, block=block,
-            inevaluable=inevaluable, inflation=inflation)
+            used,
+            effect.control,
+            effect.hr,
+            ratio=ratio,
+            accrual_time=accrual_time,
+            follow_up=follow_up,
+            accrual_starts=accrual_starts,
+            accrual_rates=accrual_rates,
+            dropout_rate=dropout_rate,
+            dropout_time=dropout_time,
+            block=block,
+            inevaluable=inevaluable,
+            inflation=inflation,
+        )
         accrual = acc.Accrual.make(accrual_time, accrual_starts, accrual_rates)
         n_exact = max_exact / patients.event_probability
-        times = tuple(acc.analysis_time(e, n_exact, effect.control, effect.hr, ratio, accrual,
-                                        patients.dropout_hazard) for e in by_look_exact)
-        times_rounded = tuple(acc.analysis_time(e, patients.n_evaluable, effect.control,
-                                                effect.hr, ratio, accrual,
-                                                patients.dropout_hazard) for e in by_look)
-    return SurvivalDesign(effect, fixed, seq, events_rounding, max_exact, events, by_look_exact,
-                          by_look, patients, times, times_rounded, inputs)
+        times = tuple(
+            acc.analysis_time(
+                e, n_exact, effect.control, effect.hr, ratio, accrual, patients.dropout_hazard
+            )
+            for e in by_look_exact
+        )
+        times_rounded = tuple(
+            acc.analysis_time(
+                e,
+                patients.n_evaluable,
+                effect.control,
+                effect.hr,
+                ratio,
+                accrual,
+                patients.dropout_hazard,
+            )
+            for e in by_look
+        )
+    return SurvivalDesign(
+        effect,
+        fixed,
+        seq,
+        events_rounding,
+        max_exact,
+        events,
+        by_look_exact,
+        by_look,
+        patients,
+        times,
+        times_rounded,
+        inputs,
+    )

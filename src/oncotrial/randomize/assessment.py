@@ -78,29 +78,37 @@ class CohortModel:
             raise InputError(
                 f"probabilities: given for {len(probs)} factor(s), there are {len(factors)} "
                 f"({[f.name for f in factors]!r})",
-                argument="probabilities", value=len(probs),
+                argument="probabilities",
+                value=len(probs),
             )
         clean = []
         for f, p in zip(factors, probs, strict=True):
             p = tuple(float(x) for x in p)
-            if len(p) != len(f.levels) or any(not (math.isfinite(x) and x >= 0) for x in p) or (
-                abs(sum(p) - 1) > 1e-9
+            if (
+                len(p) != len(f.levels)
+                or any(not (math.isfinite(x) and x >= 0) for x in p)
+                or (abs(sum(p) - 1) > 1e-9)
             ):
                 raise InputError(
                     f"probabilities of factor {f.name!r}: {list(p)!r} is not valid; expected "
                     f"{len(f.levels)} numbers >= 0 (levels {list(f.levels)!r}) summing to 1",
-                    argument=f"probabilities[{f.name}]", value=list(p),
+                    argument=f"probabilities[{f.name}]",
+                    value=list(p),
                 )
             clean.append(p)
         object.__setattr__(self, "probabilities", tuple(clean))
         sites = tuple(self.site_sizes) or (1.0,)
-        if any(isinstance(s, bool) or not isinstance(s, (int, float)) or not (
-            math.isfinite(s) and s > 0
-        ) for s in sites):
+        if any(
+            isinstance(s, bool)
+            or not isinstance(s, (int, float))
+            or not (math.isfinite(s) and s > 0)
+            for s in sites
+        ):
             raise InputError(
                 f"site sizes: {list(sites)!r} is not valid; expected positive numbers "
                 "(relative recruitment of each site)",
-                argument="site_sizes", value=[describe_value(s) for s in sites],
+                argument="site_sizes",
+                value=[describe_value(s) for s in sites],
             )
         object.__setattr__(self, "site_sizes", tuple(float(s) for s in sites))
 
@@ -108,8 +116,9 @@ class CohortModel:
         return {
             "factors": {f.name: list(f.levels) for f in self.factors},
             "n_subjects": self.n_subjects,
-            "probabilities": {f.name: list(p) for f, p in
-                              zip(self.factors, self.probabilities, strict=True)},
+            "probabilities": {
+                f.name: list(p) for f, p in zip(self.factors, self.probabilities, strict=True)
+            },
             "site_sizes": list(self.site_sizes),
         }
 
@@ -138,8 +147,7 @@ def simulate_cohorts(model: CohortModel, n_sims: int, rng: np.random.Generator) 
         stratum = stratum * len(f.levels) + levels[:, :, i]
     sites = np.asarray(model.site_sizes)
     cum_sites = np.cumsum(sites / sites.sum())
-    site = np.minimum(np.searchsorted(cum_sites, rng.random(shape), side="right"),
-                      len(sites) - 1)
+    site = np.minimum(np.searchsorted(cum_sites, rng.random(shape), side="right"), len(sites) - 1)
     n_strata = int(np.prod([len(f.levels) for f in model.factors])) if model.factors else 1
     return Cohorts(levels, stratum, site, n_strata, len(sites))
 
@@ -157,14 +165,16 @@ def _design_levels(design: Design, model: CohortModel, cohorts: Cohorts) -> np.n
                 f"scheme factor {f.name!r} with levels {list(f.levels)!r} is not a factor of "
                 f"the cohort model; cohort factors: "
                 f"{ {g.name: list(g.levels) for g in model.factors} }",
-                argument="factors", value=f.name,
+                argument="factors",
+                value=f.name,
             )
         cols.append(names.index(f.name))
     return cohorts.levels[:, :, cols]
 
 
-def allocate(design: Design, model: CohortModel, cohorts: Cohorts,
-             rng: np.random.Generator) -> np.ndarray:
+def allocate(
+    design: Design, model: CohortModel, cohorts: Cohorts, rng: np.random.Generator
+) -> np.ndarray:
     """Arm index ``[s, t]`` of every simulated subject under ``design``."""
     n_sims, n = cohorts.stratum.shape
     levels = _design_levels(design, model, cohorts)
@@ -191,8 +201,9 @@ def allocate(design: Design, model: CohortModel, cohorts: Cohorts,
 # --------------------------------------------------------------------------- measures
 
 
-def group_imbalance(arm: np.ndarray, group: np.ndarray, n_groups: int,
-                    arms: ArmRatio) -> np.ndarray:
+def group_imbalance(
+    arm: np.ndarray, group: np.ndarray, n_groups: int, arms: ArmRatio
+) -> np.ndarray:
     """Per cohort, the largest ``range_j(n_j / r_j)`` over groups (groups with 0 subjects: 0)."""
     n_sims = arm.shape[0]
     n_arms = len(arms.arms)
@@ -202,8 +213,9 @@ def group_imbalance(arm: np.ndarray, group: np.ndarray, n_groups: int,
     return (weighted.max(axis=2) - weighted.min(axis=2)).max(axis=1)
 
 
-def convergence_guess(arm: np.ndarray, group: np.ndarray, n_groups: int,
-                      arms: ArmRatio) -> tuple[np.ndarray, np.ndarray]:
+def convergence_guess(
+    arm: np.ndarray, group: np.ndarray, n_groups: int, arms: ArmRatio
+) -> tuple[np.ndarray, np.ndarray]:
     """Per cohort, the expected proportion of correct convergence-strategy guesses when the
     guesser knows every earlier allocation within the subject's ``group`` (site or stratum),
     and its excess over chance: correct minus the share ``r_j / R`` of the arm(s) guessed,
@@ -243,8 +255,7 @@ class Distribution:
 
     @classmethod
     def of(cls, values: np.ndarray) -> Distribution:
-        return cls(float(np.mean(values)), float(np.quantile(values, 0.95)),
-                   float(np.max(values)))
+        return cls(float(np.mean(values)), float(np.quantile(values, 0.95)), float(np.max(values)))
 
 
 @dataclass(frozen=True)
@@ -293,8 +304,11 @@ class Assessment(Result):
         for s in self.schemes:
             if s.scheme == name:
                 return s
-        raise InputError(f"scheme {name!r} not assessed; have {[s.scheme for s in self.schemes]}",
-                         argument="scheme", value=name)
+        raise InputError(
+            f"scheme {name!r} not assessed; have {[s.scheme for s in self.schemes]}",
+            argument="scheme",
+            value=name,
+        )
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -316,8 +330,15 @@ class Assessment(Result):
             for name in ("guess_site", "guess_stratum", "excess_site", "excess_stratum"):
                 rows.append({"scheme": s.scheme, "measure": name, **vars(getattr(s, name))})
             for arm, prop in s.arm_proportion:
-                rows.append({"scheme": s.scheme, "measure": f"proportion[{arm}]", "mean": prop,
-                             "p95": None, "max": None})
+                rows.append(
+                    {
+                        "scheme": s.scheme,
+                        "measure": f"proportion[{arm}]",
+                        "mean": prop,
+                        "p95": None,
+                        "max": None,
+                    }
+                )
         return pd.DataFrame(rows, columns=["scheme", "measure", "mean", "p95", "max"])
 
     def summary(self) -> str:
@@ -398,18 +419,23 @@ def assess(
     check_positive_int(n_sims, "n_sims")
     check_seed(seed)
     if not designs:
-        raise InputError("designs: none given; pass one or more schemes to assess",
-                         argument="designs", value=[])
+        raise InputError(
+            "designs: none given; pass one or more schemes to assess", argument="designs", value=[]
+        )
     arms = designs[0].arms
     for d in designs:
         if not isinstance(d, (BlockDesign, SimpleDesign, MinimizationDesign)):
-            raise InputError(f"designs: {describe_value(d)} is not a scheme design",
-                             argument="designs", value=describe_value(d))
+            raise InputError(
+                f"designs: {describe_value(d)} is not a scheme design",
+                argument="designs",
+                value=describe_value(d),
+            )
         if d.arms != arms:
             raise InputError(
                 f"designs: arms/ratio {list(d.arms.arms)} {d.arms.label} differ from "
                 f"{list(arms.arms)} {arms.label}; assess schemes of one trial together",
-                argument="designs", value=d.arms.label,
+                argument="designs",
+                value=d.arms.label,
             )
     cohorts = simulate_cohorts(cohort, n_sims, child_generator(seed, 0))
     margins_group = []
@@ -423,7 +449,8 @@ def assess(
         zeros = np.zeros_like(arm)
         margins = (
             np.max([group_imbalance(arm, g, offset, arms) for g in margins_group], axis=0)
-            if margins_group else group_imbalance(arm, zeros, 1, arms)
+            if margins_group
+            else group_imbalance(arm, zeros, 1, arms)
         )
         measures = {
             "overall": group_imbalance(arm, zeros, 1, arms),
@@ -436,18 +463,24 @@ def assess(
         proportion = np.bincount(arm.ravel(), minlength=len(arms.arms)) / arm.size
         design_dict = design.to_dict()
         design_dict.setdefault("algorithm", design.algorithm)
-        results.append(SchemeAssessment(
-            scheme=scheme_label(design),
-            algorithm=design.algorithm,
-            design=design_dict,
-            imbalance=tuple((m, Distribution.of(measures[m])) for m in IMBALANCE_MEASURES),
-            arm_proportion=tuple(zip(arms.arms, (float(p) for p in proportion), strict=True)),
-            guess_site=Distribution.of(site_guess[0]),
-            guess_stratum=Distribution.of(stratum_guess[0]),
-            excess_site=Distribution.of(site_guess[1]),
-            excess_stratum=Distribution.of(stratum_guess[1]),
-        ))
+        results.append(
+            SchemeAssessment(
+                scheme=scheme_label(design),
+                algorithm=design.algorithm,
+                design=design_dict,
+                imbalance=tuple((m, Distribution.of(measures[m])) for m in IMBALANCE_MEASURES),
+                arm_proportion=tuple(zip(arms.arms, (float(p) for p in proportion), strict=True)),
+                guess_site=Distribution.of(site_guess[0]),
+                guess_stratum=Distribution.of(stratum_guess[0]),
+                excess_site=Distribution.of(site_guess[1]),
+                excess_stratum=Distribution.of(stratum_guess[1]),
+            )
+        )
     return Assessment(
-        cohort=cohort, arms=arms, n_sims=n_sims, seed=seed,
-        guess_baseline=max(arms.ratio) / arms.total, schemes=tuple(results),
+        cohort=cohort,
+        arms=arms,
+        n_sims=n_sims,
+        seed=seed,
+        guess_baseline=max(arms.ratio) / arms.total,
+        schemes=tuple(results),
     )

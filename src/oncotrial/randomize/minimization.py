@@ -67,37 +67,44 @@ class MinimizationDesign:
         if not factors:
             raise InputError(
                 "factors: minimization needs at least one factor (e.g. liver_mets=yes,no)",
-                argument="factors", value=[],
+                argument="factors",
+                value=[],
             )
         weights = tuple(self.weights) if self.weights else tuple(1.0 for _ in factors)
         if len(weights) != len(factors):
             raise InputError(
                 f"weights: {len(weights)} weight(s) for {len(factors)} factors "
                 f"{[f.name for f in factors]!r}; give one positive weight per factor",
-                argument="weights", value=list(weights),
+                argument="weights",
+                value=list(weights),
             )
         for w in weights:
-            if isinstance(w, bool) or not isinstance(w, (int, float)) or not (
-                math.isfinite(w) and w > 0
+            if (
+                isinstance(w, bool)
+                or not isinstance(w, (int, float))
+                or not (math.isfinite(w) and w > 0)
             ):
                 raise InputError(
                     f"weights: {describe_value(w)} is not valid; factor weights must be "
                     "finite numbers > 0",
-                    argument="weights", value=describe_value(w),
+                    argument="weights",
+                    value=describe_value(w),
                 )
         object.__setattr__(self, "weights", tuple(float(w) for w in weights))
         if self.imbalance not in IMBALANCE_METHODS:
             raise InputError(
                 f"imbalance: {self.imbalance!r} is not valid; choose one of "
                 f"{list(IMBALANCE_METHODS)!r}",
-                argument="imbalance", value=str(self.imbalance),
+                argument="imbalance",
+                value=str(self.imbalance),
             )
         p = self.p
         if isinstance(p, bool) or not isinstance(p, (int, float)) or not 0.5 < p <= 1:
             raise InputError(
                 f"p: {describe_value(p)} is not valid; the probability of the "
                 "imbalance-minimising arm must be in (0.5, 1] (1 = deterministic)",
-                argument="p", value=describe_value(p),
+                argument="p",
+                value=describe_value(p),
             )
         object.__setattr__(self, "p", float(p))
 
@@ -144,7 +151,8 @@ class MarginalCounts:
                         raise InputError(
                             f"counts: factor {f.name!r}, level {lev!r}, arm {arm!r}: "
                             f"{describe_value(n)} is not a count (integer >= 0)",
-                            argument="counts", value=describe_value(n),
+                            argument="counts",
+                            value=describe_value(n),
                         )
 
     @classmethod
@@ -158,13 +166,15 @@ class MarginalCounts:
     ) -> MarginalCounts:
         """From ``{factor: {level: {arm: n}}}`` (missing entries are 0; unknown names error)."""
         by_name = {f.name: f for f in design.factors}
-        table = np.zeros((len(design.factors), design.max_levels, len(design.arms.arms)),
-                         dtype=np.int64)
+        table = np.zeros(
+            (len(design.factors), design.max_levels, len(design.arms.arms)), dtype=np.int64
+        )
         for fname, levels in counts.items():
             if fname not in by_name:
                 raise InputError(
                     f"counts: unknown factor {fname!r}; the factors are {list(by_name)!r}",
-                    argument="counts", value=fname,
+                    argument="counts",
+                    value=fname,
                 )
             f = by_name[fname]
             fi = design.factors.index(f)
@@ -175,17 +185,21 @@ class MarginalCounts:
                         raise InputError(
                             f"counts: factor {fname!r}, level {lev!r}, arm {arm!r}: "
                             f"{describe_value(n)} is not a count (integer >= 0)",
-                            argument="counts", value=describe_value(n),
+                            argument="counts",
+                            value=describe_value(n),
                         )
                     table[fi, li, design.arms.index(arm)] = int(n)
         return cls._from_array(design, table)
 
     @classmethod
     def _from_array(cls, design: MinimizationDesign, array: np.ndarray) -> MarginalCounts:
-        return cls(design, tuple(
-            tuple(tuple(int(n) for n in array[fi, li]) for li in range(len(f.levels)))
-            for fi, f in enumerate(design.factors)
-        ))
+        return cls(
+            design,
+            tuple(
+                tuple(tuple(int(n) for n in array[fi, li]) for li in range(len(f.levels)))
+                for fi, f in enumerate(design.factors)
+            ),
+        )
 
     def array(self) -> np.ndarray:
         """``(factors, max levels, arms)`` int64 array, zero-padded for shorter factors."""
@@ -198,8 +212,10 @@ class MarginalCounts:
     def to_mapping(self) -> dict[str, dict[str, dict[str, int]]]:
         d = self.design
         return {
-            f.name: {lev: dict(zip(d.arms.arms, row, strict=True))
-                     for lev, row in zip(f.levels, rows, strict=True)}
+            f.name: {
+                lev: dict(zip(d.arms.arms, row, strict=True))
+                for lev, row in zip(f.levels, rows, strict=True)
+            }
             for f, rows in zip(d.factors, self.table, strict=True)
         }
 
@@ -221,9 +237,7 @@ class MarginalCounts:
 # --------------------------------------------------------------------------- vectorised core
 
 
-def hypothetical_imbalance(
-    current: np.ndarray, arms: ArmRatio, method: str
-) -> np.ndarray:
+def hypothetical_imbalance(current: np.ndarray, arms: ArmRatio, method: str) -> np.ndarray:
     """Integer-scaled imbalance ``d[s, i, k]`` if subject ``s`` went to arm ``k``.
 
     ``current[s, i, :]`` are the subject's factor-``i`` level counts per arm. Counts are scaled
@@ -253,9 +267,9 @@ def weighted_scores(d: np.ndarray, weights: Sequence[float]) -> np.ndarray:
     return g
 
 
-def assignment_probabilities(g: np.ndarray, ratio: Sequence[int], p: float) -> tuple[
-    np.ndarray, np.ndarray
-]:
+def assignment_probabilities(
+    g: np.ndarray, ratio: Sequence[int], p: float
+) -> tuple[np.ndarray, np.ndarray]:
     """Preferred-arm mask and allocation probabilities ``P[s, k]`` (see module docstring)."""
     gmin = g.min(axis=1, keepdims=True)
     preferred = g <= gmin + TIE_TOLERANCE * np.maximum(1.0, np.abs(gmin))
@@ -288,8 +302,7 @@ def minimize_batch(design: MinimizationDesign, levels: np.ndarray, u: np.ndarray
     :func:`minimization_assign` (which calls the same functions with ``S = 1``).
     """
     n_sims, n, n_factors = levels.shape
-    counts = np.zeros((n_sims, n_factors, design.max_levels, len(design.arms.arms)),
-                      dtype=np.int64)
+    counts = np.zeros((n_sims, n_factors, design.max_levels, len(design.arms.arms)), dtype=np.int64)
     rows = np.arange(n_sims)
     out = np.empty((n_sims, n), dtype=np.int64)
     fidx = np.arange(n_factors)
@@ -353,7 +366,8 @@ def _uniform(rng: np.random.Generator | float) -> float:
         raise InputError(
             f"rng: {describe_value(rng)} is not valid; pass a numpy Generator or a uniform "
             "draw in [0, 1)",
-            argument="rng", value=describe_value(rng),
+            argument="rng",
+            value=describe_value(rng),
         )
     return float(rng)
 
@@ -426,19 +440,27 @@ class MinimizationRun(Result):
         for i, d in enumerate(self.decisions):
             row: dict[str, Any] = {"SEQ": self.first_sequence_number + i}
             row.update(dict(d.subject))
-            row.update({"ARM": d.arm, "U": d.u, "PREFERRED": "|".join(d.preferred),
-                        "PROB": d.probabilities[self.design.arms.index(d.arm)]})
+            row.update(
+                {
+                    "ARM": d.arm,
+                    "U": d.u,
+                    "PREFERRED": "|".join(d.preferred),
+                    "PROB": d.probabilities[self.design.arms.index(d.arm)],
+                }
+            )
             rows.append(row)
         return pd.DataFrame(rows)
 
     def summary(self) -> str:
         n = len(self.decisions)
         totals = {a: self.arms.count(a) for a in self.design.arms.arms}
-        return "\n".join([
-            f"Minimization {self.design.algorithm} ({self.design.imbalance}, p={self.design.p}), "
-            f"seed {self.seed}: {n} subjects",
-            "  " + ", ".join(f"{a} {k}" for a, k in totals.items()),
-        ])
+        return "\n".join(
+            [
+                f"Minimization {self.design.algorithm} ({self.design.imbalance}, "
+                f"p={self.design.p}), seed {self.seed}: {n} subjects",
+                "  " + ", ".join(f"{a} {k}" for a, k in totals.items()),
+            ]
+        )
 
 
 def minimize_sequence(
@@ -455,11 +477,15 @@ def minimize_sequence(
     if not isinstance(design, MinimizationDesign):
         raise InputError(
             f"design: {describe_value(design)} is not a MinimizationDesign",
-            argument="design", value=describe_value(design),
+            argument="design",
+            value=describe_value(design),
         )
     if len(subjects) == 0:
-        raise InputError("subjects: none given; pass at least one {factor: level} mapping",
-                         argument="subjects", value=[])
+        raise InputError(
+            "subjects: none given; pass at least one {factor: level} mapping",
+            argument="subjects",
+            value=[],
+        )
     state = MarginalCounts.zeros(design) if counts is None else counts
     if state.design != design:
         raise InputError("counts: their design differs from `design`", argument="counts")

@@ -35,17 +35,18 @@ def check_name(value: Any, argument: str, forbidden: str = FORBIDDEN_CHARS) -> s
     """A valid arm / factor / level name, or :class:`InputError` naming ``argument``."""
     if not isinstance(value, str) or not value.strip():
         raise InputError(
-            f"{argument}: {describe_value(value)} is not a valid name; "
-            "expected a non-empty string",
-            argument=argument, value=describe_value(value),
+            f"{argument}: {describe_value(value)} is not a valid name; expected a non-empty string",
+            argument=argument,
+            value=describe_value(value),
         )
     bad = sorted({c for c in value if c in forbidden})
     if bad or value != value.strip():
         what = f"contains {bad!r}" if bad else "has leading or trailing spaces"
         raise InputError(
-            f"{argument}: name {value!r} {what}; names must not contain , \" | or line "
+            f'{argument}: name {value!r} {what}; names must not contain , " | or line '
             "breaks (factor names not = either), nor start or end with a space",
-            argument=argument, value=value,
+            argument=argument,
+            value=value,
         )
     return value
 
@@ -56,7 +57,8 @@ def _check_unique(values: Sequence[str], argument: str) -> None:
         if v in seen:
             raise InputError(
                 f"{argument}: {v!r} appears twice; names must be unique",
-                argument=argument, value=v,
+                argument=argument,
+                value=v,
             )
         seen.add(v)
 
@@ -80,7 +82,8 @@ class ArmRatio:
         if len(arms) < 2:
             raise InputError(
                 f"arms: got {len(arms)} arm(s) {list(arms)!r}; at least 2 arms are needed",
-                argument="arms", value=list(arms),
+                argument="arms",
+                value=list(arms),
             )
         for a in arms:
             check_name(a, "arms")
@@ -89,14 +92,16 @@ class ArmRatio:
             raise InputError(
                 f"ratio: {len(ratio)} number(s) {list(ratio)!r} for {len(arms)} arms "
                 f"{list(arms)!r}; give one positive integer per arm",
-                argument="ratio", value=list(ratio),
+                argument="ratio",
+                value=list(ratio),
             )
         for r in ratio:
             if isinstance(r, bool) or not isinstance(r, int) or r < 1:
                 raise InputError(
                     f"ratio: {describe_value(r)} in {list(ratio)!r} is not valid; every arm "
                     "needs a positive integer share (e.g. 2:1), 0 would never allocate it",
-                    argument="ratio", value=describe_value(r),
+                    argument="ratio",
+                    value=describe_value(r),
                 )
 
     @property
@@ -118,7 +123,9 @@ class ArmRatio:
         except ValueError:
             raise InputError(
                 f"arm {arm!r} is not one of the arms {list(self.arms)!r}",
-                argument="arm", value=arm, expected=list(self.arms),
+                argument="arm",
+                value=arm,
+                expected=list(self.arms),
             ) from None
 
 
@@ -132,14 +139,16 @@ def parse_ratio(text: str, n_arms: int | None = None) -> tuple[int, ...]:
             raise InputError(
                 f"ratio: {text!r} is not valid; expected positive integers separated by ':' "
                 f"(e.g. 2:1 or 1:1:1), one per arm; {p!r} is not a positive integer",
-                argument="ratio", value=str(text),
+                argument="ratio",
+                value=str(text),
             )
         values.append(int(p))
     if n_arms is not None and len(values) != n_arms:
         raise InputError(
             f"ratio: {text!r} has {len(values)} part(s) but there are {n_arms} arms; "
             "give one share per arm",
-            argument="ratio", value=str(text),
+            argument="ratio",
+            value=str(text),
         )
     return tuple(values)
 
@@ -159,7 +168,8 @@ class Factor:
             raise InputError(
                 f"factor {self.name!r}: no levels given; a factor needs at least 1 level, "
                 "e.g. visceral=yes,no",
-                argument=f"factor {self.name}", value=[],
+                argument=f"factor {self.name}",
+                value=[],
             )
         for lev in levels:
             check_name(lev, f"factor {self.name!r} level")
@@ -172,7 +182,9 @@ class Factor:
             raise InputError(
                 f"factor {self.name!r}: unknown level {describe_value(level)}; valid levels "
                 f"are {list(self.levels)!r}",
-                argument=self.name, value=describe_value(level), expected=list(self.levels),
+                argument=self.name,
+                value=describe_value(level),
+                expected=list(self.levels),
             ) from None
 
 
@@ -183,13 +195,15 @@ def parse_factor(text: str) -> Factor:
         raise InputError(
             f"factor: {text!r} is not valid; expected NAME=LEVEL1,LEVEL2,... "
             "(e.g. visceral=yes,no)",
-            argument="factor", value=str(text),
+            argument="factor",
+            value=str(text),
         )
     parts = [p.strip() for p in levels.split(",")] if levels.strip() else []
     if any(p == "" for p in parts):
         raise InputError(
             f"factor: {text!r} has an empty level; expected NAME=LEVEL1,LEVEL2,...",
-            argument="factor", value=str(text),
+            argument="factor",
+            value=str(text),
         )
     return Factor(name.strip(), tuple(parts))
 
@@ -202,7 +216,8 @@ def check_factors(factors: Sequence[Factor]) -> tuple[Factor, ...]:
             raise InputError(
                 f"factors: {describe_value(f)} is not a Factor; build one with "
                 "Factor(name, levels) or parse_factor('name=a,b')",
-                argument="factors", value=describe_value(f),
+                argument="factors",
+                value=describe_value(f),
             )
     _check_unique([f.name for f in out], "factor names")
     return out
@@ -238,23 +253,26 @@ def level_indices(factors: Sequence[Factor], subject: Mapping[str, str]) -> tupl
         raise InputError(
             f"subject factors: {describe_value(subject)} is not a mapping; expected "
             "{factor name: level}",
-            argument="subject_factors", value=describe_value(subject),
+            argument="subject_factors",
+            value=describe_value(subject),
         )
     known = {f.name for f in factors}
     extra = sorted(set(subject) - known)
     if extra:
         raise InputError(
-            f"subject factors: unknown factor {extra[0]!r}; the factors are "
-            f"{sorted(known)!r}",
-            argument="subject_factors", value=extra[0], expected=sorted(known),
+            f"subject factors: unknown factor {extra[0]!r}; the factors are {sorted(known)!r}",
+            argument="subject_factors",
+            value=extra[0],
+            expected=sorted(known),
         )
     out = []
     for f in factors:
         if f.name not in subject:
             raise InputError(
-                f"subject factors: factor {f.name!r} is missing; give one of "
-                f"{list(f.levels)!r}",
-                argument=f.name, value=None, expected=list(f.levels),
+                f"subject factors: factor {f.name!r} is missing; give one of {list(f.levels)!r}",
+                argument=f.name,
+                value=None,
+                expected=list(f.levels),
             )
         out.append(f.index(subject[f.name]))
     return tuple(out)
@@ -273,7 +291,8 @@ def check_seed(seed: Any) -> int:
     if isinstance(seed, bool) or not isinstance(seed, int) or seed < 0:
         raise InputError(
             f"seed: {describe_value(seed)} is not valid; expected a non-negative integer",
-            argument="seed", value=describe_value(seed),
+            argument="seed",
+            value=describe_value(seed),
         )
     return seed
 
@@ -282,6 +301,7 @@ def check_positive_int(value: Any, argument: str) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise InputError(
             f"{argument}: {describe_value(value)} is not valid; expected a positive integer",
-            argument=argument, value=describe_value(value),
+            argument=argument,
+            value=describe_value(value),
         )
     return value

@@ -76,7 +76,8 @@ class BlockDesign:
             raise InputError(
                 f"block sizes: none given; give one or more multiples of {self.arms.total} "
                 f"(the sum of the ratio {self.arms.label})",
-                argument="block_sizes", value=[],
+                argument="block_sizes",
+                value=[],
             )
         for b in sizes:
             if isinstance(b, bool) or not isinstance(b, int) or b < 1 or b % self.arms.total:
@@ -84,12 +85,14 @@ class BlockDesign:
                     f"block sizes: {describe_value(b)} is not a multiple of "
                     f"{self.arms.total}, the sum of the ratio {self.arms.label}; valid sizes "
                     f"are {self.arms.total}, {2 * self.arms.total}, {3 * self.arms.total}, ...",
-                    argument="block_sizes", value=describe_value(b),
+                    argument="block_sizes",
+                    value=describe_value(b),
                 )
         if len(set(sizes)) != len(sizes):
             raise InputError(
                 f"block sizes: {list(sizes)!r} lists a size twice; give each size once",
-                argument="block_sizes", value=list(sizes),
+                argument="block_sizes",
+                value=list(sizes),
             )
         object.__setattr__(self, "block_sizes", tuple(sorted(sizes)))
 
@@ -148,13 +151,15 @@ class ListParams(Result):
         if self.algorithm not in ALGORITHMS:
             raise InputError(
                 f"algorithm: {self.algorithm!r} is not known; valid: {list(ALGORITHMS)!r}",
-                argument="algorithm", value=self.algorithm,
+                argument="algorithm",
+                value=self.algorithm,
             )
         if self.design.algorithm != self.algorithm:
             raise InputError(
                 f"algorithm: {self.algorithm!r} does not match the design "
                 f"({type(self.design).__name__} uses {self.design.algorithm!r})",
-                argument="algorithm", value=self.algorithm,
+                argument="algorithm",
+                value=self.algorithm,
             )
         check_positive_int(self.per_stratum, "per_stratum")
         check_seed(self.seed)
@@ -175,7 +180,8 @@ class ListParams(Result):
             if algorithm not in ALGORITHMS:
                 raise InputError(
                     f"algorithm: {algorithm!r} is not known; valid: {list(ALGORITHMS)!r}",
-                    argument="algorithm", value=algorithm,
+                    argument="algorithm",
+                    value=algorithm,
                 )
             design = _design_from_dict(algorithm, data["design"])
             return cls(algorithm, design, data["per_stratum"], data["seed"])
@@ -240,7 +246,8 @@ class AllocationList(Result):
                 f"randno: {describe_value(randno)} is outside stratum "
                 f"{self.strata[self._stratum_number(stratum)].label!r}, which has slots "
                 f"1..{len(slots)}",
-                argument="randno", value=describe_value(randno),
+                argument="randno",
+                value=describe_value(randno),
             )
         return slots[randno - 1]
 
@@ -249,14 +256,17 @@ class AllocationList(Result):
             for s in self.strata:
                 if s.label == stratum:
                     return s.index
-        elif not isinstance(stratum, bool) and isinstance(stratum, int) and (
-            0 <= stratum < len(self.strata)
+        elif (
+            not isinstance(stratum, bool)
+            and isinstance(stratum, int)
+            and (0 <= stratum < len(self.strata))
         ):
             return stratum
         raise InputError(
             f"stratum: {describe_value(stratum)} is not a stratum of this list; valid: "
             f"0..{len(self.strata) - 1} or one of {[s.label for s in self.strata]!r}",
-            argument="stratum", value=describe_value(stratum),
+            argument="stratum",
+            value=describe_value(stratum),
         )
 
     # -- output -------------------------------------------------------------------------
@@ -272,9 +282,7 @@ class AllocationList(Result):
         for s in self.slots:
             block = "" if s.block is None else str(s.block)
             size = "" if s.block_size is None else str(s.block_size)
-            lines.append(
-                f"{s.stratum + 1},{labels[s.stratum]},{s.randno},{block},{size},{s.arm}"
-            )
+            lines.append(f"{s.stratum + 1},{labels[s.stratum]},{s.randno},{block},{size},{s.arm}")
         return "\n".join(lines) + "\n"
 
     def to_frame(self) -> pd.DataFrame:
@@ -299,8 +307,13 @@ class AllocationList(Result):
                 for s in self.strata
             ],
             "slots": [
-                {"STRATUMN": s.stratum + 1, "RANDNO": s.randno, "BLOCK": s.block,
-                 "BLKSIZE": s.block_size, "ARM": s.arm}
+                {
+                    "STRATUMN": s.stratum + 1,
+                    "RANDNO": s.randno,
+                    "BLOCK": s.block,
+                    "BLKSIZE": s.block_size,
+                    "ARM": s.arm,
+                }
                 for s in self.slots
             ],
             "fingerprint": self.fingerprint,
@@ -311,7 +324,8 @@ class AllocationList(Result):
         frame = self.to_frame()
         table = pd.crosstab(frame["STRATUM"], frame["ARM"])
         return table.reindex(
-            index=[s.label for s in self.strata], columns=list(self.params.design.arms.arms),
+            index=[s.label for s in self.strata],
+            columns=list(self.params.design.arms.arms),
             fill_value=0,
         )
 
@@ -396,7 +410,8 @@ def generate_list(design: ListDesign, *, per_stratum: int, seed: int) -> Allocat
         raise InputError(
             f"design: {describe_value(design)} is not a list design; expected BlockDesign "
             "or SimpleDesign (minimization has no list; see minimization.py)",
-            argument="design", value=describe_value(design),
+            argument="design",
+            value=describe_value(design),
         )
     return regenerate(ListParams(design.algorithm, design, per_stratum, seed))
 

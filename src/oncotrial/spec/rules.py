@@ -101,9 +101,8 @@ class RuleError(SpecError):
         column = position - line_start + 1
         line_text = text.split("\n")[line - 1]
         at = f"column {column}" if "\n" not in text else f"line {line}, column {column}"
-        message = (
-            f"{where}, {at}: {problem}\n    {line_text}\n    {' ' * (column - 1)}^"
-            + (f"\n{hint}" if hint else "")
+        message = f"{where}, {at}: {problem}\n    {line_text}\n    {' ' * (column - 1)}^" + (
+            f"\n{hint}" if hint else ""
         )
         super().__init__(
             message,
@@ -190,9 +189,7 @@ def _tokenize(text: str, where: str) -> list[_Token]:
             raw = m.group()
             value: Any = float(raw) if any(c in raw for c in ".eE") else int(raw)
             if m.end() < n and (text[m.end()] in _NAME_START or text[m.end()] in _DIGITS):
-                raise RuleSyntaxError(
-                    f"malformed number {text[i : m.end() + 1]!r}", text, i, where
-                )
+                raise RuleSyntaxError(f"malformed number {text[i : m.end() + 1]!r}", text, i, where)
             tokens.append(_Token("NUMBER", value, i, m.end()))
             i = m.end()
             continue
@@ -360,7 +357,9 @@ class _Parser:
                 raise RuleSyntaxError(
                     f"{' '.join(self.text[node.start : node.end].split())} is not a condition "
                     "(true/false); compare it, e.g. with >= or ==",
-                    self.text, node.start, self.where,
+                    self.text,
+                    node.start,
+                    self.where,
                 )
         if isinstance(node, BoolOp):
             for operand in node.operands:
@@ -623,8 +622,14 @@ class _Type:
     levels: tuple[str, ...] | None = None
 
 
-_VALUE_KIND = {"number": "number", "integer": "number", "boolean": "boolean", "date": "date",
-               "category": "category", "text": "text"}
+_VALUE_KIND = {
+    "number": "number",
+    "integer": "number",
+    "boolean": "boolean",
+    "date": "date",
+    "category": "category",
+    "text": "text",
+}
 
 
 class _Checker:
@@ -645,11 +650,14 @@ class _Checker:
         """``node`` must be a true/false condition."""
         t = self.type_of(node)
         if t.kind != "boolean":
-            example = f"{self.source(node)} >= ..." if t.kind == "number" else (
-                f"{self.source(node)} == ..."
+            example = (
+                f"{self.source(node)} >= ..."
+                if t.kind == "number"
+                else (f"{self.source(node)} == ...")
             )
             raise self._error(
-                f"{t.label} is not a condition (true/false)", node,
+                f"{t.label} is not a condition (true/false)",
+                node,
                 f"compare it, for example: {example}",
             )
 
@@ -659,7 +667,8 @@ class _Checker:
             if attr is None:
                 known = ", ".join(sorted(self.attributes)) or "(none declared)"
                 raise self._error(
-                    f"unknown attribute {node.name!r}", node,
+                    f"unknown attribute {node.name!r}",
+                    node,
                     f"rules may only use the subject_attributes: {known}",
                 )
             kind = _VALUE_KIND[attr.type]
@@ -694,7 +703,8 @@ class _Checker:
                 t = self.type_of(arg)
                 if t.kind != "date":
                     raise self._error(
-                        f"{node.function}() needs dates, got {t.label}", arg,
+                        f"{node.function}() needs dates, got {t.label}",
+                        arg,
                         "pass date attributes or date('YYYY-MM-DD')",
                     )
             return _Type("number", f"{self.source(node)} (number)")
@@ -723,8 +733,10 @@ class _Checker:
         if not (left.kind == right.kind or (left.kind in textual and right.kind in textual)):
             hint = ""
             if "date" in (left.kind, right.kind):
-                hint = ("write date constants as date('YYYY-MM-DD'); differences of dates with "
-                        "days_between(a, b) / months_between(a, b)")
+                hint = (
+                    "write date constants as date('YYYY-MM-DD'); differences of dates with "
+                    "days_between(a, b) / months_between(a, b)"
+                )
             raise self._error(f"cannot compare {left.label} with {right.label}", node, hint)
         if op not in ("==", "!=") and left.kind not in ("number", "date"):
             raise self._error(
@@ -742,7 +754,8 @@ class _Checker:
         levels = category.levels or ()
         if node.value not in levels:
             raise self._error(
-                f"{node.value!r} is not a level of {category.label}", node,
+                f"{node.value!r} is not a level of {category.label}",
+                node,
                 "valid levels: " + ", ".join(repr(level) for level in levels),
             )
 
@@ -1002,8 +1015,8 @@ class _Evaluator:
             return _Value(MISSING, _dedupe(missing))
         first, second = (self._as_date(node, d) for d in dates)
         days = (second - first).days
-        result: float | int = days if node.function == "days_between" else (
-            days / _DAYS_PER_UNIT[node.function]
+        result: float | int = (
+            days if node.function == "days_between" else (days / _DAYS_PER_UNIT[node.function])
         )
         binding = f"{self.rule.source(node)} = {format_value(result)}"
         return _Value(result, (), "", (binding,))
@@ -1099,4 +1112,3 @@ def parse_rule(text: str, where: str = "rule") -> Rule:
         )
     tree = _Parser(text, where).parse()
     return Rule(text=text, tree=tree, where=where)
-

@@ -141,7 +141,9 @@ class CoxResult(Result):
                 return t
         raise InputError(
             f"term: {name!r} is not a coefficient of this model; valid: {', '.join(self.names)}",
-            field="term", value=name, valid=self.names,
+            field="term",
+            value=name,
+            valid=self.names,
         )
 
     def wald_test(self, names: Sequence[str], label: str = "Wald") -> ModelTest:
@@ -173,8 +175,10 @@ class CoxResult(Result):
         for test in (self.lr, self.wald, self.score, self.robust_score):
             if test is not None:
                 lines.append(f"{test.name}: {test.statistic:.4g} on {test.df} df, p={test.p:.4g}")
-        lines.append(f"loglik(0)={self.loglik_null:.6g}, loglik={self.loglik:.6g}, "
-                     f"iterations={self.iterations}, converged={self.converged}")
+        lines.append(
+            f"loglik(0)={self.loglik_null:.6g}, loglik={self.loglik:.6g}, "
+            f"iterations={self.iterations}, converged={self.converged}"
+        )
         lines.extend(f"warning: {w}" for w in self.warnings)
         lines.append(self.conventions.footnote())
         return "\n".join(lines)
@@ -214,12 +218,18 @@ def design_matrix(
         raise InputError(
             f"reference: {unknown[0]!r} is not a covariate; covariates are "
             f"{', '.join(map(str, frame.columns))}",
-            field="reference", value=unknown[0], valid=[str(c) for c in frame.columns],
+            field="reference",
+            value=unknown[0],
+            valid=[str(c) for c in frame.columns],
         )
     for col in categorical:
         if col not in frame.columns:
-            raise InputError(f"categorical: {col!r} is not a covariate", field="categorical",
-                             value=col, valid=[str(c) for c in frame.columns])
+            raise InputError(
+                f"categorical: {col!r} is not a covariate",
+                field="categorical",
+                value=col,
+                valid=[str(c) for c in frame.columns],
+            )
     blocks: list[np.ndarray] = []
     names: list[str] = []
     refs: dict[str, str] = {}
@@ -235,8 +245,9 @@ def design_matrix(
             blocks.append(_numeric(series, name)[:, None])
             names.append(name)
     if not blocks:
-        raise InputError("covariates: no columns; a Cox model needs at least one covariate",
-                         field="covariates")
+        raise InputError(
+            "covariates: no columns; a Cox model needs at least one covariate", field="covariates"
+        )
     return Design(np.hstack(blocks).astype(float), names, [str(c) for c in frame.columns], refs)
 
 
@@ -246,14 +257,17 @@ def _as_frame(covariates: Any, n: int) -> pd.DataFrame:
     elif isinstance(covariates, pd.Series):
         frame = covariates.reset_index(drop=True).to_frame(name=covariates.name or "x")
     elif isinstance(covariates, Mapping):
-        frame = pd.DataFrame({k: list(v) if not isinstance(v, np.ndarray) else v
-                              for k, v in covariates.items()})
+        frame = pd.DataFrame(
+            {k: list(v) if not isinstance(v, np.ndarray) else v for k, v in covariates.items()}
+        )
     else:
         frame = pd.DataFrame({"x": np.asarray(covariates)})
     if len(frame) != n:
         raise DataError(
             f"covariates: have {len(frame)} rows but the times have {n}",
-            column="covariates", rows=len(frame), expected=n,
+            column="covariates",
+            rows=len(frame),
+            expected=n,
         )
     return frame
 
@@ -279,7 +293,9 @@ def _numeric(series: pd.Series, name: str) -> np.ndarray:
         raise DataError(
             f"column {name!r}, row {i + 1}: value {describe_value(raw[i])} is not a number; "
             "a numeric covariate needs numbers (pass categorical=[...] to treat it as levels)",
-            column=name, row=i + 1, value=str(raw[i]),
+            column=name,
+            row=i + 1,
+            value=str(raw[i]),
         )
     bad = ~np.isfinite(values)
     if bad.any():
@@ -288,13 +304,16 @@ def _numeric(series: pd.Series, name: str) -> np.ndarray:
         raise DataError(
             f"column {name!r}, row {i + 1}: {what}; covariates must be finite numbers "
             "(drop or impute incomplete rows first)",
-            column=name, row=i + 1, value=None if np.isnan(values[i]) else float(values[i]),
+            column=name,
+            row=i + 1,
+            value=None if np.isnan(values[i]) else float(values[i]),
         )
     if values.size and np.all(values == values[0]):
         raise DataError(
             f"column {name!r}: constant (every row is {values[0]!r}); a constant covariate "
             "has no estimable effect, drop it",
-            column=name, value=float(values[0]),
+            column=name,
+            value=float(values[0]),
         )
     return values
 
@@ -310,7 +329,8 @@ def _indicators(series: pd.Series, name: str, ref: Any) -> tuple[list[Any], Any,
         raise DataError(
             f"column {name!r}: constant (every row is {describe_value(levels[0])}); a "
             "categorical covariate needs at least 2 levels",
-            column=name, levels=[str(v) for v in levels],
+            column=name,
+            levels=[str(v) for v in levels],
         )
     if ref is None:
         ref = levels[0]
@@ -320,7 +340,9 @@ def _indicators(series: pd.Series, name: str, ref: Any) -> tuple[list[Any], Any,
             raise InputError(
                 f"reference[{name!r}]: level {ref!r} does not occur; levels are "
                 f"{', '.join(map(str, levels))}",
-                field=f"reference.{name}", value=str(ref), valid=[str(v) for v in levels],
+                field=f"reference.{name}",
+                value=str(ref),
+                valid=[str(v) for v in levels],
             )
         ref = matches[0]
     others = [lvl for lvl in levels if lvl != ref]
@@ -340,8 +362,9 @@ class _RiskSets:
     with d deaths, downweighting the tied deaths by k/d; Breslow: k/d := 0).
     """
 
-    def __init__(self, time: np.ndarray, status: np.ndarray, strata: np.ndarray,
-                 efron: bool) -> None:
+    def __init__(
+        self, time: np.ndarray, status: np.ndarray, strata: np.ndarray, efron: bool
+    ) -> None:
         order = np.lexsort((-time, strata))
         self.order = order
         t, s = time[order], strata[order]
@@ -441,7 +464,7 @@ def _cholesky2(imat: np.ndarray, toler: float) -> tuple[np.ndarray, int]:
             temp = m[j, i] / pivot
             m[j, i] = temp
             m[j, j] -= temp * temp * pivot
-            m[j + 1:, j] -= temp * m[j + 1:, i]
+            m[j + 1 :, j] -= temp * m[j + 1 :, i]
     return m, rank
 
 
@@ -452,7 +475,7 @@ def _chsolve2(fac: np.ndarray, y: np.ndarray) -> np.ndarray:
     for i in range(p):
         z[i] -= z[:i] @ fac[i, :i]
     for i in range(p - 1, -1, -1):
-        z[i] = 0.0 if fac[i, i] == 0 else z[i] / fac[i, i] - z[i + 1:] @ fac[i + 1:, i]
+        z[i] = 0.0 if fac[i, i] == 0 else z[i] / fac[i, i] - z[i + 1 :] @ fac[i + 1 :, i]
     return z
 
 
@@ -513,8 +536,9 @@ def _newton(rs: _RiskSets, x: np.ndarray, max_iter: int = MAX_ITER) -> _Fit:
             best = ev.loglik
             beta = newbeta
             newbeta = newbeta + _chsolve2(fac, ev.u)
-    return _Fit(newbeta, _chinv(fac), ev.u, loglik0, ev.loglik, score, iteration,
-                converged, rank, ev)
+    return _Fit(
+        newbeta, _chinv(fac), ev.u, loglik0, ev.loglik, score, iteration, converged, rank, ev
+    )
 
 
 def _relative_change(old: float, new: float) -> float:
@@ -575,8 +599,9 @@ def _strata_codes(strata: Any, n: int) -> tuple[np.ndarray, tuple[str, ...]]:
 
 def _factor(values: Any, name: str, n: int) -> tuple[np.ndarray, int]:
     """Integer codes of a grouping column (fast path of ``as_groups``: same errors)."""
-    raw = values if isinstance(values, (np.ndarray, pd.Series)) else np.asarray(values,
-                                                                                dtype=object)
+    raw = (
+        values if isinstance(values, (np.ndarray, pd.Series)) else np.asarray(values, dtype=object)
+    )
     if len(raw) != n:
         as_groups(raw, name=name, n=n)
     codes, uniques = pd.factorize(raw, use_na_sentinel=True)
@@ -625,8 +650,11 @@ def cox(
     n = times.size
     status = as_events(event, n=n)
     if status.sum() == 0:
-        raise DataError("column 'event': no events; a Cox model needs at least one event",
-                        column="event", events=0)
+        raise DataError(
+            "column 'event': no events; a Cox model needs at least one event",
+            column="event",
+            events=0,
+        )
     conv = resolve(profile, ties=ties, conf_level=conf_level)
     design = design_matrix(covariates, n, reference=reference, categorical=categorical)
     codes, strata_names = _strata_codes(strata, n)
@@ -660,15 +688,22 @@ def cox(
         warnings.warn(messages[-1], ConvergenceWarning, stacklevel=2)
     if infinite.any():
         which = ", ".join(design.names[i] for i in np.flatnonzero(infinite))
-        lead = (f"Loglik converged before variable(s) {which}" if fit.converged else
-                f"Variable(s) {which} still diverging after {MAX_ITER} iterations")
-        messages.append(f"{lead}; coefficient may be infinite (monotone likelihood, e.g. no "
-                        "events in a group); HR reported as 0 or inf")
+        lead = (
+            f"Loglik converged before variable(s) {which}"
+            if fit.converged
+            else f"Variable(s) {which} still diverging after {MAX_ITER} iterations"
+        )
+        messages.append(
+            f"{lead}; coefficient may be infinite (monotone likelihood, e.g. no "
+            "events in a group); HR reported as 0 or inf"
+        )
         warnings.warn(messages[-1], MonotoneLikelihoodWarning, stacklevel=2)
     if singular.any():
         which = ", ".join(design.names[i] for i in np.flatnonzero(singular))
-        messages.append(f"no information on {which} (e.g. its only events are alone in their "
-                        "risk sets); coefficient not estimable, reported as NaN")
+        messages.append(
+            f"no information on {which} (e.g. its only events are alone in their "
+            "risk sets); coefficient not estimable, reported as NaN"
+        )
         warnings.warn(messages[-1], NotEstimableWarning, stacklevel=2)
 
     var = naive
@@ -717,12 +752,19 @@ def _check_collinear(design: Design) -> None:
             raise DataError(
                 f"covariates: column {design.names[j]!r} is a linear combination of "
                 f"{', '.join(design.names[:j])}; drop one of them",
-                column=design.names[j], collinear_with=design.names[:j],
+                column=design.names[j],
+                collinear_with=design.names[:j],
             )
 
 
-def _robust(rs: _RiskSets, x: np.ndarray, fit: _Fit, naive: np.ndarray, scale: np.ndarray,
-            clusters: np.ndarray | None) -> tuple[np.ndarray, ModelTest]:
+def _robust(
+    rs: _RiskSets,
+    x: np.ndarray,
+    fit: _Fit,
+    naive: np.ndarray,
+    scale: np.ndarray,
+    clusters: np.ndarray | None,
+) -> tuple[np.ndarray, ModelTest]:
     """Lin-Wei sandwich ``D'D`` and coxph's robust score test (``rscore``)."""
     resid = _score_residuals(rs, x, fit.last) / scale
     dfbeta = resid @ naive
@@ -741,35 +783,63 @@ def _robust(rs: _RiskSets, x: np.ndarray, fit: _Fit, naive: np.ndarray, scale: n
 
 def _rowsum(a: np.ndarray, codes: np.ndarray) -> np.ndarray:
     k = int(codes.max()) + 1
-    return np.column_stack([np.bincount(codes, weights=a[:, j], minlength=k)
-                            for j in range(a.shape[1])])
+    return np.column_stack(
+        [np.bincount(codes, weights=a[:, j], minlength=k) for j in range(a.shape[1])]
+    )
 
 
-def _terms(names: list[str], beta: np.ndarray, naive: np.ndarray, rvar: np.ndarray | None,
-           infinite: np.ndarray, singular: np.ndarray,
-           conv: Conventions) -> tuple[CoxTerm, ...]:
+def _terms(
+    names: list[str],
+    beta: np.ndarray,
+    naive: np.ndarray,
+    rvar: np.ndarray | None,
+    infinite: np.ndarray,
+    singular: np.ndarray,
+    conv: Conventions,
+) -> tuple[CoxTerm, ...]:
     zq = float(sps.norm.ppf(1 - (1 - conv.conf_level) / 2))
     out = []
     nan = math.nan
     for i, name in enumerate(names):
         if singular[i]:
-            out.append(CoxTerm(name, nan, nan, nan, None if rvar is None else nan,
-                               nan, nan, nan, nan))
+            out.append(
+                CoxTerm(name, nan, nan, nan, None if rvar is None else nan, nan, nan, nan, nan)
+            )
             continue
         se = math.sqrt(naive[i, i])
         rse = math.sqrt(rvar[i, i]) if rvar is not None else None
         if infinite[i]:
             coef = math.copysign(math.inf, beta[i])
-            out.append(CoxTerm(name, coef, math.exp(coef), math.nan, None if rse is None
-                               else math.nan, math.nan, math.nan, math.nan, math.nan, True))
+            out.append(
+                CoxTerm(
+                    name,
+                    coef,
+                    math.exp(coef),
+                    math.nan,
+                    None if rse is None else math.nan,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    math.nan,
+                    True,
+                )
+            )
             continue
         use = rse if rse is not None else se
         z = float(beta[i]) / use if use > 0 else nan
-        out.append(CoxTerm(
-            name, float(beta[i]), _exp(beta[i]), se, rse, z,
-            float(2 * sps.norm.sf(abs(z))),
-            _exp(beta[i] - zq * use), _exp(beta[i] + zq * use),
-        ))
+        out.append(
+            CoxTerm(
+                name,
+                float(beta[i]),
+                _exp(beta[i]),
+                se,
+                rse,
+                z,
+                float(2 * sps.norm.sf(abs(z))),
+                _exp(beta[i] - zq * use),
+                _exp(beta[i] + zq * use),
+            )
+        )
     return tuple(out)
 
 

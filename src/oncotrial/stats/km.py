@@ -67,8 +67,12 @@ def event_time_counts(
         present = np.flatnonzero(total)
         at_risk = n - np.concatenate(([0], np.cumsum(total)[:-1]))
         n_event = died[present].astype(np.int64)
-        return (present.astype(float), at_risk[present].astype(np.int64), n_event,
-                total[present].astype(np.int64) - n_event)
+        return (
+            present.astype(float),
+            at_risk[present].astype(np.int64),
+            n_event,
+            total[present].astype(np.int64) - n_event,
+        )
     sorted_t = np.sort(time)
     uniq, starts, counts = _runs(sorted_t)
     ev_uniq, _, ev_counts = _runs(np.sort(time[ev]))
@@ -128,16 +132,17 @@ def pointwise_ci(
         if conf_type == "logit":
             shift = z * se * (1.0 + xx / (1.0 - xx))
             logit = np.log(p / (1.0 - p))
-            return (1.0 - 1.0 / (1.0 + np.exp(logit - shift)),
-                    1.0 - 1.0 / (1.0 + np.exp(logit + shift)))
+            return (
+                1.0 - 1.0 / (1.0 + np.exp(logit - shift)),
+                1.0 - 1.0 / (1.0 + np.exp(logit + shift)),
+            )
         if conf_type == "arcsin":
             shift = 0.5 * z * se * np.sqrt(xx / (1.0 - xx))
             angle = np.arcsin(np.sqrt(xx))
             lo = np.where(np.isnan(angle - shift), np.nan, np.maximum(0.0, angle - shift))
             hi = np.where(np.isnan(angle + shift), np.nan, np.minimum(np.pi / 2, angle + shift))
             return np.sin(lo) ** 2, np.sin(hi) ** 2
-    raise InputError(f"conf_type: unknown value {conf_type!r}", field="conf_type",
-                     value=conf_type)
+    raise InputError(f"conf_type: unknown value {conf_type!r}", field="conf_type", value=conf_type)
 
 
 # --------------------------------------------------------------------------- quantiles
@@ -194,7 +199,12 @@ def _findq_r_monotone(
 
 
 def _findq_r_finish(
-    x: np.ndarray, i1: int | None, i2: int | None, last_y: float, p: float, tol: float,
+    x: np.ndarray,
+    i1: int | None,
+    i2: int | None,
+    last_y: float,
+    p: float,
+    tol: float,
     xmax: float,
 ) -> float:
     if i1 is not None and not np.isnan(last_y) and abs(p - last_y) < tol:
@@ -243,16 +253,27 @@ class Landmarks(Result):
     conventions: Conventions
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"time": self.times, "n_risk": self.n_risk,
-                             "survival": self.survival, "std_err": self.std_err,
-                             "lower": self.lower, "upper": self.upper})
+        return pd.DataFrame(
+            {
+                "time": self.times,
+                "n_risk": self.n_risk,
+                "survival": self.survival,
+                "std_err": self.std_err,
+                "lower": self.lower,
+                "upper": self.upper,
+            }
+        )
 
     def summary(self) -> str:
-        lines = [f"Survival at landmarks ({self.conventions.conf_level:.0%} CI, "
-                 f"{self.conventions.conf_type})"]
+        lines = [
+            f"Survival at landmarks ({self.conventions.conf_level:.0%} CI, "
+            f"{self.conventions.conf_type})"
+        ]
         for row in self.to_frame().itertuples(index=False):
-            lines.append(f"  t={row.time:g}: n at risk {row.n_risk}, S {row.survival:.4f} "
-                         f"({row.lower:.4f} to {row.upper:.4f})")
+            lines.append(
+                f"  t={row.time:g}: n at risk {row.n_risk}, S {row.survival:.4f} "
+                f"({row.lower:.4f} to {row.upper:.4f})"
+            )
         return "\n".join(lines)
 
 
@@ -289,8 +310,9 @@ class KaplanMeier(Result):
         :func:`_findq_r`, :func:`_findq_sas` and docs/CONVENTIONS.md).
         """
         if not 0.0 < p < 1.0:
-            raise InputError(f"p: {p!r} is outside (0, 1); e.g. 0.5 for the median",
-                             field="p", value=p)
+            raise InputError(
+                f"p: {p!r} is outside (0, 1); e.g. 0.5 for the median", field="p", value=p
+            )
         find = _findq_sas if self.conventions.quantile_rule == "sas" else _findq_r
         x = np.concatenate(([0.0], self.time))
         return tuple(  # type: ignore[return-value]
@@ -316,29 +338,47 @@ class KaplanMeier(Result):
 
         n_total = self.n_risk[0] if self.n_risk.size else 0
         later = np.searchsorted(self.time, t, "left")
-        at_risk = np.where(later < self.time.size,
-                           self.n_risk[np.minimum(later, self.time.size - 1)], 0)
+        at_risk = np.where(
+            later < self.time.size, self.n_risk[np.minimum(later, self.time.size - 1)], 0
+        )
         at_risk = np.where(before, n_total, at_risk).astype(np.int64)
-        return Landmarks(t, at_risk, pick(self.survival, 1.0), pick(self.std_err, 0.0),
-                         pick(self.lower, 1.0), pick(self.upper, 1.0), self.conventions)
+        return Landmarks(
+            t,
+            at_risk,
+            pick(self.survival, 1.0),
+            pick(self.std_err, 0.0),
+            pick(self.lower, 1.0),
+            pick(self.upper, 1.0),
+            self.conventions,
+        )
 
     def variance_at(self, t: float) -> float:
         """Greenwood variance of S(t) (0 before the first event)."""
         return float(self.survival_at([t]).std_err[0] ** 2)
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({
-            "time": self.time, "n_risk": self.n_risk, "n_event": self.n_event,
-            "n_censor": self.n_censor, "survival": self.survival, "std_err": self.std_err,
-            "std_err_cumhaz": self.std_err_cumhaz, "lower": self.lower, "upper": self.upper,
-        })
+        return pd.DataFrame(
+            {
+                "time": self.time,
+                "n_risk": self.n_risk,
+                "n_event": self.n_event,
+                "n_censor": self.n_censor,
+                "survival": self.survival,
+                "std_err": self.std_err,
+                "std_err_cumhaz": self.std_err_cumhaz,
+                "lower": self.lower,
+                "upper": self.upper,
+            }
+        )
 
     def summary(self) -> str:
         lo, hi = self.median_ci
         c = self.conventions
-        return (f"Kaplan-Meier: n={self.n}, events={self.events}; median {_fmt(self.median)} "
-                f"({c.conf_level:.0%} CI {_fmt(lo)} to {_fmt(hi)}; {c.conf_type} transform, "
-                f"{c.quantile_rule} quantile rule)")
+        return (
+            f"Kaplan-Meier: n={self.n}, events={self.events}; median {_fmt(self.median)} "
+            f"({c.conf_level:.0%} CI {_fmt(lo)} to {_fmt(hi)}; {c.conf_type} transform, "
+            f"{c.quantile_rule} quantile rule)"
+        )
 
     def to_dict(self) -> dict[str, Any]:
         out = super().to_dict()
@@ -375,7 +415,10 @@ def kaplan_meier(
 
 
 def _from_counts(
-    uniq: np.ndarray, n_risk: np.ndarray, n_event: np.ndarray, n_censor: np.ndarray,
+    uniq: np.ndarray,
+    n_risk: np.ndarray,
+    n_event: np.ndarray,
+    n_censor: np.ndarray,
     conv: Conventions,
 ) -> KaplanMeier:
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -384,10 +427,20 @@ def _from_counts(
         se_surv = surv * se_cumhaz
     lower, upper = pointwise_ci(surv, se_cumhaz, conv.conf_type, conv.conf_level)
     km = KaplanMeier(
-        time=uniq, n_risk=n_risk, n_event=n_event, n_censor=n_censor, survival=surv,
-        std_err=se_surv, std_err_cumhaz=se_cumhaz, lower=lower, upper=upper,
-        n=int(n_risk[0]) if n_risk.size else 0, events=int(n_event.sum()),
-        median=float("nan"), median_ci=(float("nan"), float("nan")), conventions=conv,
+        time=uniq,
+        n_risk=n_risk,
+        n_event=n_event,
+        n_censor=n_censor,
+        survival=surv,
+        std_err=se_surv,
+        std_err_cumhaz=se_cumhaz,
+        lower=lower,
+        upper=upper,
+        n=int(n_risk[0]) if n_risk.size else 0,
+        events=int(n_event.sum()),
+        median=float("nan"),
+        median_ci=(float("nan"), float("nan")),
+        conventions=conv,
     )
     med, lo, hi = km.quantile(0.5)
     object.__setattr__(km, "median", med)
@@ -413,9 +466,11 @@ class LandmarkDifference(Result):
     conventions: Conventions = field(default_factory=Conventions)
 
     def summary(self) -> str:
-        return (f"S(t={self.time:g}): {self.survival_a:.1%} vs {self.survival_b:.1%}, "
-                f"difference {self.difference:.1%} ({self.conventions.conf_level:.0%} CI "
-                f"{self.lower:.1%} to {self.upper:.1%}), p = {self.p_value:.4g}")
+        return (
+            f"S(t={self.time:g}): {self.survival_a:.1%} vs {self.survival_b:.1%}, "
+            f"difference {self.difference:.1%} ({self.conventions.conf_level:.0%} CI "
+            f"{self.lower:.1%} to {self.upper:.1%}), p = {self.p_value:.4g}"
+        )
 
 
 def landmark_difference(km_a: KaplanMeier, km_b: KaplanMeier, t: float) -> LandmarkDifference:
@@ -434,5 +489,14 @@ def landmark_difference(km_a: KaplanMeier, km_b: KaplanMeier, t: float) -> Landm
     z = float(sps.norm.ppf(1.0 - (1.0 - conv.conf_level) / 2.0))
     with np.errstate(divide="ignore", invalid="ignore"):
         p = float(2.0 * sps.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
-    return LandmarkDifference(float(t), float(a.survival[0]), float(b.survival[0]), diff, se,
-                              diff - z * se, diff + z * se, p, conv)
+    return LandmarkDifference(
+        float(t),
+        float(a.survival[0]),
+        float(b.survival[0]),
+        diff,
+        se,
+        diff - z * se,
+        diff + z * se,
+        p,
+        conv,
+    )

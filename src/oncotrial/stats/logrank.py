@@ -63,23 +63,37 @@ class LogRankResult(Result):
     conventions: Conventions = field(default_factory=Conventions)
 
     def to_frame(self) -> pd.DataFrame:
-        return pd.DataFrame({"group": list(self.groups), "n": self.n,
-                             "observed": self.observed, "expected": self.expected,
-                             "o_minus_e": self.observed - self.expected})
+        return pd.DataFrame(
+            {
+                "group": list(self.groups),
+                "n": self.n,
+                "observed": self.observed,
+                "expected": self.expected,
+                "o_minus_e": self.observed - self.expected,
+            }
+        )
 
     def summary(self) -> str:
-        kind = "Log-rank" if self.rho == 0 and self.gamma == 0 else (
-            f"Fleming-Harrington G({self.rho:g}, {self.gamma:g})")
+        kind = (
+            "Log-rank"
+            if self.rho == 0 and self.gamma == 0
+            else (f"Fleming-Harrington G({self.rho:g}, {self.gamma:g})")
+        )
         strat = f", stratified by {len(self.strata)} strata" if self.strata else ""
-        lines = [f"{kind} test{strat}: chisq {self.chisq:.4f} on {self.df} df, "
-                 f"p = {self.p_value:.4g}"]
+        lines = [
+            f"{kind} test{strat}: chisq {self.chisq:.4f} on {self.df} df, p = {self.p_value:.4g}"
+        ]
         if self.z is not None:
             other = self.groups[1] if self.reference == self.groups[0] else self.groups[0]
-            lines.append(f"  z = {self.z:.4f} (negative: fewer events than expected in "
-                         f"{other!s}), one-sided p = {self.p_one_sided:.4g}")
+            lines.append(
+                f"  z = {self.z:.4f} (negative: fewer events than expected in "
+                f"{other!s}), one-sided p = {self.p_one_sided:.4g}"
+            )
         for row in self.to_frame().itertuples(index=False):
-            lines.append(f"  {row.group!s}: n {row.n}, observed {row.observed:.4g}, "
-                         f"expected {row.expected:.4g}")
+            lines.append(
+                f"  {row.group!s}: n {row.n}, observed {row.observed:.4g}, "
+                f"expected {row.expected:.4g}"
+            )
         return "\n".join(lines)
 
 
@@ -102,13 +116,17 @@ def logrank(
     levels, codes = group_codes(group, "group", n, min_levels=2)
     for name, value in (("rho", rho), ("gamma", gamma)):
         if not (np.isfinite(value) and value >= 0):
-            raise InputError(f"{name}: {value!r} is invalid; use a number >= 0",
-                             field=name, value=value)
+            raise InputError(
+                f"{name}: {value!r} is invalid; use a number >= 0", field=name, value=value
+            )
     k = len(levels)
     ref = levels[0] if reference is None else reference
     if ref not in levels:
-        raise InputError(f"reference: {reference!r} is not a level of group; levels are "
-                         f"{list(levels)!r}", field="reference", value=str(reference))
+        raise InputError(
+            f"reference: {reference!r} is not a level of group; levels are {list(levels)!r}",
+            field="reference",
+            value=str(reference),
+        )
     obs, exp, var = np.zeros(k), np.zeros(k), np.zeros((k, k))
     strata_levels: tuple[Any, ...] | None = None
     if strata is None:
@@ -132,9 +150,20 @@ def logrank(
             z = float((obs[other] - exp[other]) / np.sqrt(var[other, other]))
             p_one = float(sps.norm.cdf(z))
     return LogRankResult(
-        groups=tuple(levels), n=np.bincount(codes, minlength=k), observed=obs, expected=exp,
-        variance=var, chisq=chisq, df=df, p_value=p_value, z=z, p_one_sided=p_one,
-        reference=ref, rho=float(rho), gamma=float(gamma), strata=strata_levels,
+        groups=tuple(levels),
+        n=np.bincount(codes, minlength=k),
+        observed=obs,
+        expected=exp,
+        variance=var,
+        chisq=chisq,
+        df=df,
+        p_value=p_value,
+        z=z,
+        p_one_sided=p_one,
+        reference=ref,
+        rho=float(rho),
+        gamma=float(gamma),
+        strata=strata_levels,
         conventions=conv,
     )
 

@@ -97,13 +97,17 @@ def _count(name: str, value: Any, minimum: int = 0) -> int:
         raise InputError(
             f"{name}: {describe_value(value)} is not a whole number; counts must be integers "
             f">= {minimum}",
-            field=name, value=str(value), valid=f"integer >= {minimum}",
+            field=name,
+            value=str(value),
+            valid=f"integer >= {minimum}",
         )
     count = int(value)
     if count < minimum:
         raise InputError(
             f"{name}: {count} is invalid; it must be an integer >= {minimum}",
-            field=name, value=count, valid=f"integer >= {minimum}",
+            field=name,
+            value=count,
+            valid=f"integer >= {minimum}",
         )
     return count
 
@@ -114,7 +118,9 @@ def _counts(x_name: str, x: Any, n_name: str, n: Any, min_n: int = 1) -> tuple[i
         raise InputError(
             f"{x_name}: {xi} responders out of {n_name} = {ni} is impossible; {x_name} must be "
             f"between 0 and {ni}",
-            field=x_name, value=xi, valid=f"0 <= {x_name} <= {ni}",
+            field=x_name,
+            value=xi,
+            valid=f"0 <= {x_name} <= {ni}",
         )
     return xi, ni
 
@@ -124,7 +130,9 @@ def _conf_level(conf_level: Any) -> float:
     if not ok or not 0.0 < float(conf_level) < 1.0:
         raise InputError(
             f"conf_level: {describe_value(conf_level)} is outside (0, 1); use e.g. 0.95",
-            field="conf_level", value=str(conf_level), valid="0 < conf_level < 1",
+            field="conf_level",
+            value=str(conf_level),
+            valid="0 < conf_level < 1",
         )
     return float(conf_level)
 
@@ -133,7 +141,9 @@ def _choice(name: str, value: str, valid: tuple[str, ...]) -> str:
     if value not in valid:
         raise InputError(
             f"{name}: unknown value {value!r}; valid values are {', '.join(valid)}",
-            field=name, value=value, valid=list(valid),
+            field=name,
+            value=value,
+            valid=list(valid),
         )
     return value
 
@@ -299,12 +309,16 @@ def wilson_limits(x: int, n: int, conf_level: float, yates: float = 0.0) -> tupl
     estimate = x / n
     z22n = z * z / (2.0 * n)
     pc = estimate + yates / n
-    upper = 1.0 if pc >= 1 else (
-        (pc + z22n + z * math.sqrt(pc * (1 - pc) / n + z22n / (2 * n))) / (1 + 2 * z22n)
+    upper = (
+        1.0
+        if pc >= 1
+        else ((pc + z22n + z * math.sqrt(pc * (1 - pc) / n + z22n / (2 * n))) / (1 + 2 * z22n))
     )
     pc = estimate - yates / n
-    lower = 0.0 if pc <= 0 else (
-        (pc + z22n - z * math.sqrt(pc * (1 - pc) / n + z22n / (2 * n))) / (1 + 2 * z22n)
+    lower = (
+        0.0
+        if pc <= 0
+        else ((pc + z22n - z * math.sqrt(pc * (1 - pc) / n + z22n / (2 * n))) / (1 + 2 * z22n))
     )
     return lower, upper
 
@@ -350,15 +364,21 @@ def proportion_ci(
     else:
         lower, upper = jeffreys_limits(x, n, conf_level)
     return ProportionCI(
-        x=x, n=n, estimate=x / n, lower=lower, upper=upper, method=method,
-        conf_level=conf_level, sides=2, rounding="half-up", digits=digits,
+        x=x,
+        n=n,
+        estimate=x / n,
+        lower=lower,
+        upper=upper,
+        method=method,
+        conf_level=conf_level,
+        sides=2,
+        rounding="half-up",
+        digits=digits,
         conventions=_conventions(profile, conf_level),
     )
 
 
-def binomial_test(
-    x: int, n: int, p0: float = 0.5, alternative: str = "two-sided"
-) -> BinomialTest:
+def binomial_test(x: int, n: int, p0: float = 0.5, alternative: str = "two-sided") -> BinomialTest:
     """Exact binomial test (R ``binom.test``).
 
     Two-sided p sums the probabilities of all outcomes no more likely than the observed one,
@@ -368,7 +388,9 @@ def binomial_test(
     _choice("alternative", alternative, ALTERNATIVES)
     if not (isinstance(p0, Real) and 0.0 <= float(p0) <= 1.0):
         raise InputError(
-            f"p0: {describe_value(p0)} is outside [0, 1]", field="p0", value=str(p0),
+            f"p0: {describe_value(p0)} is outside [0, 1]",
+            field="p0",
+            value=str(p0),
             valid="0 <= p0 <= 1",
         )
     p0 = float(p0)
@@ -380,8 +402,14 @@ def binomial_test(
     else:
         p_value = _binomial_two_sided(x, n, p0)
     return BinomialTest(
-        x=x, n=n, p0=p0, estimate=x / n, p_value=p_value, alternative=alternative,
-        method="exact binomial", sides=2 if alternative == "two-sided" else 1,
+        x=x,
+        n=n,
+        p0=p0,
+        estimate=x / n,
+        p_value=p_value,
+        alternative=alternative,
+        method="exact binomial",
+        sides=2 if alternative == "two-sided" else 1,
     )
 
 
@@ -435,9 +463,21 @@ def risk_difference(
     else:
         lower, upper = _score_interval(x1, n1, x2, n2, conf_level, method == "miettinen-nurminen")
     return RiskDifference(
-        x1=x1, n1=n1, x2=x2, n2=n2, p1=x1 / n1, p2=x2 / n2, estimate=x1 / n1 - x2 / n2,
-        lower=lower, upper=upper, method=method, conf_level=conf_level, sides=2,
-        rounding="half-up", digits=digits, conventions=_conventions(profile, conf_level),
+        x1=x1,
+        n1=n1,
+        x2=x2,
+        n2=n2,
+        p1=x1 / n1,
+        p2=x2 / n2,
+        estimate=x1 / n1 - x2 / n2,
+        lower=lower,
+        upper=upper,
+        method=method,
+        conf_level=conf_level,
+        sides=2,
+        rounding="half-up",
+        digits=digits,
+        conventions=_conventions(profile, conf_level),
     )
 
 
@@ -451,9 +491,7 @@ def _newcombe(
     return d - math.hypot(p1 - l1, u2 - p2), d + math.hypot(u1 - p1, p2 - l2)
 
 
-def restricted_mle(
-    x1: int, n1: int, x2: int, n2: int, delta: float
-) -> tuple[float, float]:
+def restricted_mle(x1: int, n1: int, x2: int, n2: int, delta: float) -> tuple[float, float]:
     """MLE of ``(p1, p2)`` under ``p1 - p2 = delta``: the closed-form root of the cubic
     score equation (Farrington & Manning 1990, eq. 13-14; Miettinen & Nurminen 1985)."""
     p1, p2 = x1 / n1, x2 / n2
@@ -532,7 +570,8 @@ def _tables(
         raise InputError(
             "x1, n1, x2, n2: need one count per stratum in each, of equal non-zero lengths; "
             f"got lengths {len(x1)}, {len(n1)}, {len(x2)}, {len(n2)}",
-            field="x1, n1, x2, n2", value=[len(x1), len(n1), len(x2), len(n2)],
+            field="x1, n1, x2, n2",
+            value=[len(x1), len(n1), len(x2), len(n2)],
         )
     a: list[int] = []
     m1: list[int] = []
@@ -581,9 +620,21 @@ def odds_ratio(
         estimate, lower, upper, p_value = _wald_or(x1, n1, x2, n2, conf_level, haldane)
         test = "Wald z on log OR" + (" (Haldane +1/2)" if haldane else "")
     return OddsRatio(
-        x1=(x1,), n1=(n1,), x2=(x2,), n2=(n2,), estimate=estimate, lower=lower, upper=upper,
-        p_value=p_value, test=test, method=method, conf_level=conf_level, sides=2,
-        rounding="half-up", digits=digits, conventions=_conventions(profile, conf_level),
+        x1=(x1,),
+        n1=(n1,),
+        x2=(x2,),
+        n2=(n2,),
+        estimate=estimate,
+        lower=lower,
+        upper=upper,
+        p_value=p_value,
+        test=test,
+        method=method,
+        conf_level=conf_level,
+        sides=2,
+        rounding="half-up",
+        digits=digits,
+        conventions=_conventions(profile, conf_level),
     )
 
 
@@ -597,7 +648,8 @@ def _wald_or(
         raise InputError(
             f"table x1={x1}/n1={n1}, x2={x2}/n2={n2} has a zero cell, so the Wald odds ratio "
             "is undefined; use method='exact' or haldane=True",
-            field="x1, n1, x2, n2", value=[x1, n1, x2, n2],
+            field="x1, n1, x2, n2",
+            value=[x1, n1, x2, n2],
         )
     a, b, c, d = cells
     log_or = math.log(a * d / (b * c))
@@ -659,10 +711,16 @@ def _fisher(
         estimate = math.inf
     else:
         estimate = math.exp(_solve_log_psi(lambda t: dist.mean(t) - x1))
-    lower = 0.0 if x1 == lo else math.exp(
-        _solve_log_psi(lambda t: dist.tail(x1, t, upper=True) - alpha))
-    upper = math.inf if x1 == hi else math.exp(
-        _solve_log_psi(lambda t: dist.tail(x1, t, upper=False) - alpha))
+    lower = (
+        0.0
+        if x1 == lo
+        else math.exp(_solve_log_psi(lambda t: dist.tail(x1, t, upper=True) - alpha))
+    )
+    upper = (
+        math.inf
+        if x1 == hi
+        else math.exp(_solve_log_psi(lambda t: dist.tail(x1, t, upper=False) - alpha))
+    )
     return estimate, lower, upper, p_value
 
 
@@ -695,7 +753,9 @@ def mantel_haenszel(
         k = int(small[0])
         raise InputError(
             f"stratum {k + 1}: {int(total[k])} subject(s); every stratum needs at least 2",
-            field="strata", row=k + 1, value=int(total[k]),
+            field="strata",
+            row=k + 1,
+            value=int(total[k]),
         )
     row1, col1 = a + b, a + c
     delta = float(np.sum(a - row1 * col1 / total))
@@ -708,7 +768,8 @@ def mantel_haenszel(
         raise InputError(
             "the Mantel-Haenszel odds ratio is 0 or infinite (no discordant products a*d or "
             "b*c in any stratum); use the exact odds ratio per stratum",
-            field="x1, n1, x2, n2", value=[list(a_), list(m1_), list(c_), list(m2_)],
+            field="x1, n1, x2, n2",
+            value=[list(a_), list(m1_), list(c_), list(m2_)],
         )
     estimate = s_diag / s_offd
     se = math.sqrt(
@@ -718,11 +779,22 @@ def mantel_haenszel(
     )
     z = _z(conf_level)
     return OddsRatio(
-        x1=a_, n1=m1_, x2=c_, n2=m2_, estimate=estimate, lower=estimate * math.exp(-z * se),
-        upper=estimate * math.exp(z * se), p_value=p_value,
+        x1=a_,
+        n1=m1_,
+        x2=c_,
+        n2=m2_,
+        estimate=estimate,
+        lower=estimate * math.exp(-z * se),
+        upper=estimate * math.exp(z * se),
+        p_value=p_value,
         test="Cochran-Mantel-Haenszel chi-square" + (" (continuity corrected)" if correct else ""),
-        method="mantel-haenszel", conf_level=conf_level, sides=2, rounding="half-up",
-        digits=digits, conventions=_conventions(profile, conf_level), statistic=statistic,
+        method="mantel-haenszel",
+        conf_level=conf_level,
+        sides=2,
+        rounding="half-up",
+        digits=digits,
+        conventions=_conventions(profile, conf_level),
+        statistic=statistic,
     )
 
 
@@ -764,7 +836,8 @@ def logistic_odds_ratio(
         raise InputError(
             "logistic odds ratio needs responders and non-responders, and subjects in both "
             f"arms; got x1={list(a_)}, n1={list(m1_)}, x2={list(c_)}, n2={list(m2_)}",
-            field="x1, n1, x2, n2", value=[list(a_), list(m1_), list(c_), list(m2_)],
+            field="x1, n1, x2, n2",
+            value=[list(a_), list(m1_), list(c_), list(m2_)],
         )
     endog = np.column_stack([successes, trials - successes])[keep]
     model = sm.GLM(endog, design[keep], family=sm.families.Binomial())
@@ -779,13 +852,25 @@ def logistic_odds_ratio(
         raise InputError(
             "logistic regression did not converge to a finite arm effect (separation: an arm "
             "with all or no responders); use the exact odds ratio",
-            field="x1, n1, x2, n2", value=[list(a_), list(m1_), list(c_), list(m2_)],
+            field="x1, n1, x2, n2",
+            value=[list(a_), list(m1_), list(c_), list(m2_)],
         )
     z = _z(conf_level)
     return OddsRatio(
-        x1=a_, n1=m1_, x2=c_, n2=m2_, estimate=math.exp(beta), lower=math.exp(beta - z * se),
-        upper=math.exp(beta + z * se), p_value=float(2 * stats.norm.sf(abs(beta) / se)),
-        test="Wald z on the arm coefficient", method="logistic", conf_level=conf_level,
-        sides=2, rounding="half-up", digits=digits,
-        conventions=_conventions(profile, conf_level), statistic=beta / se,
+        x1=a_,
+        n1=m1_,
+        x2=c_,
+        n2=m2_,
+        estimate=math.exp(beta),
+        lower=math.exp(beta - z * se),
+        upper=math.exp(beta + z * se),
+        p_value=float(2 * stats.norm.sf(abs(beta) / se)),
+        test="Wald z on the arm coefficient",
+        method="logistic",
+        conf_level=conf_level,
+        sides=2,
+        rounding="half-up",
+        digits=digits,
+        conventions=_conventions(profile, conf_level),
+        statistic=beta / se,
     )

@@ -38,8 +38,10 @@ class RMST(Result):
     conventions: Conventions = field(default_factory=Conventions)
 
     def summary(self) -> str:
-        return (f"RMST to {self.tau:g}: {self.estimate:.4g} (SE {self.std_err:.4g}; "
-                f"{self.conventions.conf_level:.0%} CI {self.lower:.4g} to {self.upper:.4g})")
+        return (
+            f"RMST to {self.tau:g}: {self.estimate:.4g} (SE {self.std_err:.4g}; "
+            f"{self.conventions.conf_level:.0%} CI {self.lower:.4g} to {self.upper:.4g})"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -57,9 +59,11 @@ class RMSTDifference(Result):
     conventions: Conventions = field(default_factory=Conventions)
 
     def summary(self) -> str:
-        return (f"RMST to {self.tau:g}: {self.rmst_a:.4g} vs {self.rmst_b:.4g}, difference "
-                f"{self.estimate:.4g} ({self.conventions.conf_level:.0%} CI {self.lower:.4g} "
-                f"to {self.upper:.4g}), p = {self.p_value:.4g}")
+        return (
+            f"RMST to {self.tau:g}: {self.rmst_a:.4g} vs {self.rmst_b:.4g}, difference "
+            f"{self.estimate:.4g} ({self.conventions.conf_level:.0%} CI {self.lower:.4g} "
+            f"to {self.upper:.4g}), p = {self.p_value:.4g}"
+        )
 
 
 @dataclass(frozen=True, eq=False)
@@ -73,9 +77,11 @@ class FollowUp(Result):
     reverse_km: KaplanMeier
 
     def summary(self) -> str:
-        return (f"Median follow-up (reverse Kaplan-Meier): {self.median:.4g} "
-                f"({self.reverse_km.conventions.conf_level:.0%} CI {self.lower:.4g} to "
-                f"{self.upper:.4g}), n={self.n}")
+        return (
+            f"Median follow-up (reverse Kaplan-Meier): {self.median:.4g} "
+            f"({self.reverse_km.conventions.conf_level:.0%} CI {self.lower:.4g} to "
+            f"{self.upper:.4g}), n={self.n}"
+        )
 
 
 def _z(conv: Conventions) -> float:
@@ -109,12 +115,24 @@ def rmst_difference(km_a: KaplanMeier, km_b: KaplanMeier, tau: float) -> RMSTDif
     se = float(np.hypot(a.std_err, b.std_err))
     z = _z(km_a.conventions)
     p = float(2.0 * sps.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
-    return RMSTDifference(float(tau), a.estimate, b.estimate, diff, se, diff - z * se,
-                          diff + z * se, p, km_a.conventions)
+    return RMSTDifference(
+        float(tau),
+        a.estimate,
+        b.estimate,
+        diff,
+        se,
+        diff - z * se,
+        diff + z * se,
+        p,
+        km_a.conventions,
+    )
 
 
 def median_followup(
-    time: ArrayLike, event: ArrayLike, *, profile: str = "r",
+    time: ArrayLike,
+    event: ArrayLike,
+    *,
+    profile: str = "r",
     conventions: Conventions | None = None,
 ) -> FollowUp:
     """Median follow-up: median of the Kaplan-Meier curve of censoring (events censor)."""

@@ -107,12 +107,25 @@ class SubgroupTable(Result):
         for row in self.rows:
             rec: dict[str, Any] = {"subgroup": row.subgroup, "level": row.level}
             for label, arm in (("experimental", row.experimental), ("control", row.control)):
-                rec.update({f"{label}_events": arm.events, f"{label}_n": arm.n,
-                            f"{label}_percent": arm.percent, f"{label}_median": arm.median,
-                            f"{label}_median_lower": arm.median_lower,
-                            f"{label}_median_upper": arm.median_upper})
-            rec.update({"hr": row.hr, "hr_lower": row.hr_lower, "hr_upper": row.hr_upper,
-                        "interaction_p": row.interaction_p, "note": row.note})
+                rec.update(
+                    {
+                        f"{label}_events": arm.events,
+                        f"{label}_n": arm.n,
+                        f"{label}_percent": arm.percent,
+                        f"{label}_median": arm.median,
+                        f"{label}_median_lower": arm.median_lower,
+                        f"{label}_median_upper": arm.median_upper,
+                    }
+                )
+            rec.update(
+                {
+                    "hr": row.hr,
+                    "hr_lower": row.hr_lower,
+                    "hr_upper": row.hr_upper,
+                    "interaction_p": row.interaction_p,
+                    "note": row.note,
+                }
+            )
             records.append(rec)
         return pd.DataFrame(records)
 
@@ -123,22 +136,26 @@ class SubgroupTable(Result):
         exp, ctl = self.experimental_arm, self.control_arm
         out = []
         for row in self.rows:
-            out.append({
-                "Subgroup": row.subgroup,
-                "Level": row.level,
-                f"{exp} Events, No./No. (%)": _events(row.experimental),
-                f"{exp} Median {self.endpoint} ({level} CI)": _median(row.experimental),
-                f"{ctl} Events, No./No. (%)": _events(row.control),
-                f"{ctl} Median {self.endpoint} ({level} CI)": _median(row.control),
-                hr_title: _ci(row.hr, row.hr_lower, row.hr_upper, digits),
-                "Interaction P": _p(row.interaction_p),
-            })
+            out.append(
+                {
+                    "Subgroup": row.subgroup,
+                    "Level": row.level,
+                    f"{exp} Events, No./No. (%)": _events(row.experimental),
+                    f"{exp} Median {self.endpoint} ({level} CI)": _median(row.experimental),
+                    f"{ctl} Events, No./No. (%)": _events(row.control),
+                    f"{ctl} Median {self.endpoint} ({level} CI)": _median(row.control),
+                    hr_title: _ci(row.hr, row.hr_lower, row.hr_upper, digits),
+                    "Interaction P": _p(row.interaction_p),
+                }
+            )
         return pd.DataFrame(out)
 
     def summary(self) -> str:
         frame = self.to_frame(formatted=True)
-        lines = [f"Subgroup analysis: {self.experimental_arm} vs {self.control_arm}",
-                 frame.to_string(index=False)]
+        lines = [
+            f"Subgroup analysis: {self.experimental_arm} vs {self.control_arm}",
+            frame.to_string(index=False),
+        ]
         lines.extend(f"note: {n}" for n in self.notes)
         lines.append(self.conventions.footnote())
         return "\n".join(lines)
@@ -196,7 +213,9 @@ def _pick(levels: Sequence[Any], wanted: Any, name: str) -> Any:
             return lvl
     raise InputError(
         f"{name}: level {wanted!r} does not occur; levels are {', '.join(map(str, levels))}",
-        field=name, value=str(wanted), valid=[str(v) for v in levels],
+        field=name,
+        value=str(wanted),
+        valid=[str(v) for v in levels],
     )
 
 
@@ -236,8 +255,11 @@ def interaction_test(
     main_s = {} if _nested(s, strata_frame) else s_cols
     design, aliased = _drop_aliased(pd.DataFrame({**a_cols, **main_s, **x_cols}))
     tested = [c for c in x_cols if c in design.columns]
-    note = f"not estimable (aliased, e.g. a level with one arm): {', '.join(aliased)}" \
-        if aliased else ""
+    note = (
+        f"not estimable (aliased, e.g. a level with one arm): {', '.join(aliased)}"
+        if aliased
+        else ""
+    )
     if tested:
         fit = cox(t, e, design, strata=strata_frame, ties=conv.ties)
         test = fit.wald_test(tested, label=f"interaction arm x {name}")
@@ -248,10 +270,18 @@ def interaction_test(
     for lvl in sub_levels:
         mask = s == lvl
         sub_strata = strata_frame[mask] if strata_frame is not None else None
-        level_hr[str(lvl)] = _level_hr(t[mask], e[mask], a[mask], a_ref, sub_strata,
-                                       conv)[0]
-    return InteractionTest(name, stat, df, p, tuple(str(v) for v in sub_levels), level_hr,
-                           conv.ties, strata_frame is not None, note)
+        level_hr[str(lvl)] = _level_hr(t[mask], e[mask], a[mask], a_ref, sub_strata, conv)[0]
+    return InteractionTest(
+        name,
+        stat,
+        df,
+        p,
+        tuple(str(v) for v in sub_levels),
+        level_hr,
+        conv.ties,
+        strata_frame is not None,
+        note,
+    )
 
 
 def _drop_aliased(design: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
@@ -269,12 +299,21 @@ def _drop_aliased(design: pd.DataFrame) -> tuple[pd.DataFrame, list[str]]:
 def _strata_frame(strata: Any, n: int) -> pd.DataFrame | None:
     if strata is None:
         return None
-    frame = strata if isinstance(strata, pd.DataFrame) else pd.DataFrame(
-        {str(getattr(strata, "name", None) or "strata"): np.asarray(strata, dtype=object)})
+    frame = (
+        strata
+        if isinstance(strata, pd.DataFrame)
+        else pd.DataFrame(
+            {str(getattr(strata, "name", None) or "strata"): np.asarray(strata, dtype=object)}
+        )
+    )
     frame = frame.reset_index(drop=True)
     if len(frame) != n:
-        raise DataError(f"strata: have {len(frame)} rows but the times have {n}",
-                        column="strata", rows=len(frame), expected=n)
+        raise DataError(
+            f"strata: have {len(frame)} rows but the times have {n}",
+            column="strata",
+            rows=len(frame),
+            expected=n,
+        )
     return frame
 
 
@@ -282,14 +321,23 @@ def _nested(s: np.ndarray, strata: pd.DataFrame | None) -> bool:
     """True when the subgroup is constant within every stratum."""
     if strata is None:
         return False
-    keys = pd.MultiIndex.from_frame(strata.astype(str)) if strata.shape[1] > 1 else \
-        strata.iloc[:, 0].astype(str)
+    keys = (
+        pd.MultiIndex.from_frame(strata.astype(str))
+        if strata.shape[1] > 1
+        else strata.iloc[:, 0].astype(str)
+    )
     per = pd.Series(s.astype(str)).groupby(np.asarray(pd.factorize(keys)[0])).nunique()
     return bool(per.max() == 1)
 
 
-def _level_hr(t: np.ndarray, e: np.ndarray, a: np.ndarray, ref: Any,
-              strata: pd.DataFrame | None, conv: Conventions) -> tuple[float, float, float, str]:
+def _level_hr(
+    t: np.ndarray,
+    e: np.ndarray,
+    a: np.ndarray,
+    ref: Any,
+    strata: pd.DataFrame | None,
+    conv: Conventions,
+) -> tuple[float, float, float, str]:
     """HR (CI) of the non-reference arm vs ``ref`` on these rows; NaN with a note if none."""
     others = [v for v in _levels(a) if v != ref]
     if not others or not (a == ref).any():
@@ -300,8 +348,15 @@ def _level_hr(t: np.ndarray, e: np.ndarray, a: np.ndarray, ref: Any,
         strata = strata.reset_index(drop=True)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always", OncotrialWarning)
-        fit = cox(t, e, pd.DataFrame({"arm": a}), strata=strata, ties=conv.ties,
-                  conf_level=conv.conf_level, reference={"arm": ref})
+        fit = cox(
+            t,
+            e,
+            pd.DataFrame({"arm": a}),
+            strata=strata,
+            ties=conv.ties,
+            conf_level=conv.conf_level,
+            reference={"arm": ref},
+        )
     term = fit.terms[0]
     note = "; ".join(str(w.message) for w in caught)
     return term.hr, term.hr_lower, term.hr_upper, note
@@ -346,8 +401,10 @@ def subgroup_analysis(
     """
     for col in [time, event, arm, *subgroups, *(strata or [])]:
         if col not in df.columns:
-            raise DataError(f"column {col!r} not found; columns are "
-                            f"{', '.join(map(str, df.columns))}", column=col)
+            raise DataError(
+                f"column {col!r} not found; columns are {', '.join(map(str, df.columns))}",
+                column=col,
+            )
     data = df.reset_index(drop=True)
     t = as_times(data[time], name=time)
     n = t.size
@@ -358,7 +415,9 @@ def subgroup_analysis(
         raise DataError(
             f"column {arm!r}: has {len(arm_levels)} arms {arm_levels!r}; a forest plot "
             "compares exactly 2 (subset the data to the two arms to compare)",
-            column=arm, levels=[str(v) for v in arm_levels])
+            column=arm,
+            levels=[str(v) for v in arm_levels],
+        )
     ref = _pick(arm_levels, reference, "reference")
     exp_arm = next(v for v in arm_levels if v != ref)
     conv = resolve(profile, ties=ties, conf_level=conf_level)
@@ -373,10 +432,16 @@ def subgroup_analysis(
         if note:
             notes.append(f"{sub} = {level}: {note}")
         return SubgroupRow(
-            sub, level,
+            sub,
+            level,
             _arm_summary(tm[am == exp_arm], em[am == exp_arm], str(exp_arm), conv),
             _arm_summary(tm[am == ref], em[am == ref], str(ref), conv),
-            hr, lo, hi, p, note)
+            hr,
+            lo,
+            hi,
+            p,
+            note,
+        )
 
     rows = [row(ALL_PATIENTS, "", np.ones(n, dtype=bool), None)]
     tests = []
@@ -391,15 +456,28 @@ def subgroup_analysis(
         p: float | None = None
         if len(levels) >= 2:
             test = interaction_test(
-                t[present], e[present], a[present], series[present].reset_index(drop=True),
+                t[present],
+                e[present],
+                a[present],
+                series[present].reset_index(drop=True),
                 arm_reference=ref,
                 strata=strata_frame[present] if strata_frame is not None else None,
-                ties=conv.ties, name=sub)
+                ties=conv.ties,
+                name=sub,
+            )
             tests.append(test)
             p = test.p
             if test.note:
                 notes.append(f"{sub} interaction: {test.note}")
         for i, lvl in enumerate(levels):
             rows.append(row(label, str(lvl), present & (values == lvl), p if i == 0 else None))
-    return SubgroupTable(str(exp_arm), str(ref), tuple(rows), tuple(tests),
-                         tuple(strata or ()), conv, tuple(notes), endpoint)
+    return SubgroupTable(
+        str(exp_arm),
+        str(ref),
+        tuple(rows),
+        tuple(tests),
+        tuple(strata or ()),
+        conv,
+        tuple(notes),
+        endpoint,
+    )

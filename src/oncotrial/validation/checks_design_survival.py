@@ -15,12 +15,31 @@ from oncotrial.design.sequential import group_sequential
 from oncotrial.design.tte import survival_design
 from oncotrial.validation.registry import Case, Check, checker, compare
 
-_GS_KEYS = ("fractions", "alpha", "power", "sides", "spending", "gamma", "futility",
-            "beta_spending", "beta_gamma", "futility_bounds", "binding")
+_GS_KEYS = (
+    "fractions",
+    "alpha",
+    "power",
+    "sides",
+    "spending",
+    "gamma",
+    "futility",
+    "beta_spending",
+    "beta_gamma",
+    "futility_bounds",
+    "binding",
+)
 
 
-_LIST_KEYS = ("fractions", "futility_bounds", "looks", "accrual_starts", "accrual_rates",
-              "hazards_control", "hazards_experimental", "starts")
+_LIST_KEYS = (
+    "fractions",
+    "futility_bounds",
+    "looks",
+    "accrual_starts",
+    "accrual_rates",
+    "hazards_control",
+    "hazards_experimental",
+    "starts",
+)
 
 
 def _inputs(case: Case) -> dict[str, Any]:
@@ -35,8 +54,7 @@ def _inputs(case: Case) -> dict[str, Any]:
 def _compare(case: Case, key: str, expected: Any, observed: Any) -> Check:
     """:func:`compare` with the case's per-quantity tolerance when it gives one."""
     special = case.get("tolerance", {}).get("by_quantity", {}).get(key, {})
-    return compare(case, key, expected, observed, rel=special.get("rel"),
-                   abs_=special.get("abs"))
+    return compare(case, key, expected, observed, rel=special.get("rel"), abs_=special.get("abs"))
 
 
 def _sequential(spec: dict[str, Any]) -> Any:
@@ -79,8 +97,10 @@ def check_sample_size_survival(case: Case) -> list[Check]:
 def check_seed_design(case: Case) -> list[Check]:
     result = survival_design(**_inputs(case))
     exp = case["expected"]
-    observed: dict[str, Any] = {"events_by_look": result.events_by_look,
-                                "max_events": result.events}
+    observed: dict[str, Any] = {
+        "events_by_look": result.events_by_look,
+        "max_events": result.events,
+    }
     if result.patients is not None:
         observed["n"] = result.patients.n
         observed["n_per_arm"] = [result.patients.n_experimental, result.patients.n_control]

@@ -49,25 +49,32 @@ def check_km(case: Case) -> list[Check]:
     inp, exp = case["input"], case["expected"]
     data = case_data(inp["data"])
     km = kaplan_meier(data["time"], data["event"], conventions=_conventions(inp))
-    checks = [compare(case, name, exp[name], getattr(km, name))
-              for name in ("time", "n_risk", "n_event", "n_censor", "survival", "lower", "upper")]
+    checks = [
+        compare(case, name, exp[name], getattr(km, name))
+        for name in ("time", "n_risk", "n_event", "n_censor", "survival", "lower", "upper")
+    ]
     finite_se = np.where(np.isinf(km.std_err_cumhaz), np.nan, km.std_err_cumhaz)
     checks.append(compare(case, "std_err_cumhaz", exp["std_err_cumhaz"], finite_se))
-    checks.append(compare(case, "std_err_cumhaz is infinite",
-                          np.atleast_1d(exp["std_err_cumhaz_infinite"]).astype(float),
-                          np.isinf(km.std_err_cumhaz).astype(float)))
+    checks.append(
+        compare(
+            case,
+            "std_err_cumhaz is infinite",
+            np.atleast_1d(exp["std_err_cumhaz_infinite"]).astype(float),
+            np.isinf(km.std_err_cumhaz).astype(float),
+        )
+    )
     marks = km.survival_at(np.atleast_1d(inp["times"]))
     for name in ("survival", "std_err", "lower", "upper", "n_risk"):
-        checks.append(compare(case, f"landmark_{name}", exp[f"landmark_{name}"],
-                              getattr(marks, name)))
+        checks.append(
+            compare(case, f"landmark_{name}", exp[f"landmark_{name}"], getattr(marks, name))
+        )
     area = rmst(km, float(inp["tau"]))
     checks.append(compare(case, "rmean", exp["rmean"], area.estimate))
     checks.append(compare(case, "rmean_se", exp["rmean_se"], area.std_err))
     if "quantile_estimate" in exp:
         found = np.array([km.quantile(float(p)) for p in np.atleast_1d(inp["probs"])])
         for j, part in enumerate(("estimate", "lower", "upper")):
-            checks.append(compare(case, f"quantile_{part}", exp[f"quantile_{part}"],
-                                  found[:, j]))
+            checks.append(compare(case, f"quantile_{part}", exp[f"quantile_{part}"], found[:, j]))
     return checks
 
 
@@ -83,10 +90,16 @@ def check_km_difference(case: Case) -> list[Check]:
     land = landmark_difference(arms[0], arms[1], float(inp["t"]))
     area = rmst_difference(arms[0], arms[1], float(inp["tau"]))
     pairs = {
-        "landmark_difference": land.difference, "landmark_std_err": land.std_err,
-        "landmark_lower": land.lower, "landmark_upper": land.upper,
-        "rmst_a": area.rmst_a, "rmst_b": area.rmst_b, "rmst_difference": area.estimate,
-        "rmst_std_err": area.std_err, "rmst_lower": area.lower, "rmst_upper": area.upper,
+        "landmark_difference": land.difference,
+        "landmark_std_err": land.std_err,
+        "landmark_lower": land.lower,
+        "landmark_upper": land.upper,
+        "rmst_a": area.rmst_a,
+        "rmst_b": area.rmst_b,
+        "rmst_difference": area.estimate,
+        "rmst_std_err": area.std_err,
+        "rmst_lower": area.lower,
+        "rmst_upper": area.upper,
     }
     checks = [compare(case, k, exp[k], v) for k, v in pairs.items()]
     checks.append(compare(case, "landmark_p", exp["landmark_p"], land.p_value, rel=0, abs_=1e-6))
@@ -107,12 +120,23 @@ def check_logrank(case: Case) -> list[Check]:
     inp, exp = case["input"], case["expected"]
     data = case_data(inp["data"])
     strata = data[inp["strata"]].to_numpy() if inp.get("strata") else None
-    result = logrank(data["time"], data["event"], data[inp["group"]].to_numpy(),
-                     strata=strata, rho=float(inp.get("rho", 0.0)),
-                     gamma=float(inp.get("gamma", 0.0)))
-    checks = [compare(case, "groups", np.arange(len(exp["groups"])),
-                      [list(map(str, exp["groups"])).index(str(g)) for g in result.groups],
-                      rel=0)]
+    result = logrank(
+        data["time"],
+        data["event"],
+        data[inp["group"]].to_numpy(),
+        strata=strata,
+        rho=float(inp.get("rho", 0.0)),
+        gamma=float(inp.get("gamma", 0.0)),
+    )
+    checks = [
+        compare(
+            case,
+            "groups",
+            np.arange(len(exp["groups"])),
+            [list(map(str, exp["groups"])).index(str(g)) for g in result.groups],
+            rel=0,
+        )
+    ]
     if "observed" in exp:
         checks += [
             compare(case, "observed", exp["observed"], result.observed),
@@ -129,7 +153,6 @@ def check_logrank(case: Case) -> list[Check]:
             compare(case, "o_minus_e", exp["o_minus_e"], o_minus_e),
             compare(case, "z_variance", exp["z_variance"], result.variance[second, second]),
             compare(case, "z", exp["z"], result.z),
-            compare(case, "p_one_sided", exp["p_one_sided"], result.p_one_sided,
-                    rel=0, abs_=1e-6),
+            compare(case, "p_one_sided", exp["p_one_sided"], result.p_one_sided, rel=0, abs_=1e-6),
         ]
     return checks

@@ -56,7 +56,12 @@ def check_risk_difference(case: Case) -> list[Check]:
 def check_odds_ratio(case: Case) -> list[Check]:
     i = case["input"]
     result = prop.odds_ratio(
-        i["x1"], i["n1"], i["x2"], i["n2"], i["method"], i.get("conf_level", 0.95),
+        i["x1"],
+        i["n1"],
+        i["x2"],
+        i["n2"],
+        i["method"],
+        i.get("conf_level", 0.95),
         haldane=bool(i.get("haldane", False)),
     )
     return _compare_fields(case, result, (*_INTERVAL, "p_value"))
@@ -66,7 +71,11 @@ def check_odds_ratio(case: Case) -> list[Check]:
 def check_mantel_haenszel(case: Case) -> list[Check]:
     i = case["input"]
     result = prop.mantel_haenszel(
-        i["x1"], i["n1"], i["x2"], i["n2"], i.get("conf_level", 0.95),
+        i["x1"],
+        i["n1"],
+        i["x2"],
+        i["n2"],
+        i.get("conf_level", 0.95),
         correct=bool(i.get("correct", True)),
     )
     return _compare_fields(case, result, (*_INTERVAL, "statistic", "p_value"))
@@ -98,8 +107,16 @@ def check_published_proportion(case: Case) -> list[Check]:
     ]
     text = result.formatted()
     checks.append(
-        Check(case["name"], case["kind"], "printed", expected["printed"], text, "exact text",
-              0.0 if text == expected["printed"] else None, text == expected["printed"],
-              case.get("_source", ""))
+        Check(
+            case["name"],
+            case["kind"],
+            "printed",
+            expected["printed"],
+            text,
+            "exact text",
+            0.0 if text == expected["printed"] else None,
+            text == expected["printed"],
+            case.get("_source", ""),
+        )
     )
     return checks
