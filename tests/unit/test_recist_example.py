@@ -51,7 +51,7 @@ def test_time_points(tp) -> None:
     for key, (total, target, overall) in expected.items():
         g_total, g_target, g_overall = got[key]
         if total != total:  # no target disease
-            assert pd.isna(g_total) and g_target is None
+            assert pd.isna(g_total) and pd.isna(g_target)
         else:
             assert g_total == total and g_target == target
         assert g_overall == overall, key
