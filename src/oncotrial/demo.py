@@ -91,7 +91,8 @@ def step_randomization(spec: TrialSpec, out: Path) -> DemoStep:
     arms = ArmRatio(tuple(a.name for a in spec.arms), tuple(a.ratio for a in spec.arms))
     factors = tuple(Factor(f.name, tuple(f.levels)) for f in spec.stratification)
     n_strata = math.prod(len(f.levels) for f in spec.stratification) or 1
-    planned_n = int((spec.design.model_extra or {}).get("n", 198)) if spec.design else 198
+    assert spec.design is not None and spec.design.model_extra is not None
+    planned_n = int(spec.design.model_extra["n"])  # 198 for PALMIRA
     block = arms.total
     design = BlockDesign(arms, factors, (block, 2 * block))
     allocation = generate_list(design, per_stratum=math.ceil(planned_n / n_strata), seed=DEMO_SEED)
