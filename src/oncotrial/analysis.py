@@ -34,14 +34,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oncotrial.conventions import DAYS_PER_MONTH, Conventions, resolve
+from oncotrial.conventions import DAYS_PER_MONTH, Conventions, resolve, round_half_up
 from oncotrial.errors import DataError, InputError, OncotrialWarning, describe_value
 from oncotrial.results import Result, jsonable
 from oncotrial.stats._inputs import as_events, as_groups, as_times
 from oncotrial.stats.cox import CoxResult, cox
 from oncotrial.stats.km import KaplanMeier, kaplan_meier, landmark_difference
 from oncotrial.stats.logrank import LogRankResult, logrank
-from oncotrial.stats.proportions import round_half_up
 from oncotrial.stats.rmst import median_followup, rmst, rmst_difference
 from oncotrial.stats.subgroups import SubgroupTable, subgroup_analysis
 

@@ -10,6 +10,8 @@ profile, chosen once in the trial spec or per call, and every result carries the
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, replace
+from decimal import ROUND_HALF_UP, Decimal
+from fractions import Fraction
 from typing import Any, Literal
 
 from oncotrial.errors import InputError
@@ -135,3 +137,18 @@ def _check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
             value=value,
             valid=list(valid),
         )
+
+
+def round_half_up(value: float | Fraction | Decimal, digits: int) -> Decimal:
+    """Round ``value`` to ``digits`` decimals, halves away from zero (as SAS and journals do).
+
+    A float is taken at its shortest round-trip decimal form (``repr``), so 0.285 rounds to
+    0.29 as a reader of the printed value expects, not to 0.28 as its binary value would.
+    """
+    if isinstance(value, Fraction):
+        exact = Decimal(value.numerator) / Decimal(value.denominator)
+    elif isinstance(value, Decimal):
+        exact = value
+    else:
+        exact = Decimal(repr(float(value)))
+    return exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)

@@ -23,7 +23,7 @@ import math
 import warnings
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from fractions import Fraction
 from numbers import Integral, Real
 from typing import Any
@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from oncotrial.conventions import Conventions, resolve
+from oncotrial.conventions import Conventions, resolve, round_half_up
 from oncotrial.errors import InputError, describe_value
 from oncotrial.results import Result
 
@@ -47,21 +47,6 @@ _ROOT_XTOL = 1e-14
 
 
 # --------------------------------------------------------------------------- display rounding
-
-
-def round_half_up(value: float | Fraction | Decimal, digits: int) -> Decimal:
-    """Round ``value`` to ``digits`` decimals, halves away from zero (as SAS and journals do).
-
-    A float is taken at its shortest round-trip decimal form (``repr``), so 0.285 rounds to
-    0.29 as a reader of the printed value expects, not to 0.28 as its binary value would.
-    """
-    if isinstance(value, Fraction):
-        exact = Decimal(value.numerator) / Decimal(value.denominator)
-    elif isinstance(value, Decimal):
-        exact = value
-    else:
-        exact = Decimal(repr(float(value)))
-    return exact.quantize(Decimal(1).scaleb(-digits), rounding=ROUND_HALF_UP)
 
 
 def format_percent_ci(

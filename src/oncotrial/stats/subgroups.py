@@ -27,7 +27,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from oncotrial.conventions import Conventions, resolve
+from oncotrial.conventions import Conventions, resolve, round_half_up
 from oncotrial.errors import DataError, InputError, OncotrialWarning
 from oncotrial.results import Result
 from oncotrial.stats._inputs import ArrayLike, as_events, as_groups, as_times
@@ -164,13 +164,8 @@ class SubgroupTable(Result):
 def _num(value: float, digits: int = 1) -> str:
     if not math.isfinite(value):
         return "NA"
-    text = f"{_round_half_up(value, digits):.{digits}f}"
+    text = str(round_half_up(value, digits))
     return text.rstrip("0").rstrip(".") if "." in text else text
-
-
-def _round_half_up(value: float, digits: int) -> float:
-    q = 10.0**digits
-    return math.floor(abs(value) * q + 0.5 + 1e-9) / q * (1 if value >= 0 else -1)
 
 
 def _events(arm: ArmSummary) -> str:
@@ -192,7 +187,7 @@ def _p(p: float | None) -> str:
         return ""
     if p < 0.001:
         return "<.001"
-    return f"{_round_half_up(p, 3):.3f}".lstrip("0")
+    return str(round_half_up(p, 3)).lstrip("0")
 
 
 # ----------------------------------------------------------------------------- computation
