@@ -24,7 +24,6 @@ in months, are multiplied by it before reading the curves (docs/CONVENTIONS.md,
 
 from __future__ import annotations
 
-import csv
 import math
 import warnings
 from dataclasses import dataclass, field, fields
@@ -35,6 +34,7 @@ import numpy as np
 import pandas as pd
 
 from oncotrial.conventions import DAYS_PER_MONTH, Conventions, resolve, round_half_up
+from oncotrial.data.io import read_table as _read_table
 from oncotrial.errors import DataError, InputError, OncotrialWarning, describe_value
 from oncotrial.results import Result, jsonable
 from oncotrial.stats._inputs import as_events, as_groups, as_times
@@ -309,48 +309,8 @@ def report_lines(result: SurvivalAnalysis) -> list[str]:
 
 
 def read_table(path: str | Path) -> pd.DataFrame:
-    """Read a CSV or Parquet analysis file (one row per patient).
-
-    CSV: UTF-8 with a header row; only an empty cell is missing (``NA`` is a value, which
-    the checks then reject where a number is needed). Parquet: nulls are missing.
-    """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: file not found", file=str(path))
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            _check_header(path)
-            return pd.read_csv(
-                path,
-                keep_default_na=False,
-                na_values=[""],
-                encoding="utf-8-sig",
-                skipinitialspace=True,
-            )
-        if suffix in (".parquet", ".pq"):
-            return pd.read_parquet(path)
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path}: cannot read the file ({exc})", file=str(path)) from None
-    raise DataError(
-        f"{path}: unknown file type {suffix!r}; use .csv or .parquet",
-        file=str(path),
-        value=suffix,
-        valid=[".csv", ".parquet"],
-    )
-
-
-def _check_header(path: Path) -> None:
-    """pandas renames repeated CSV headers (``AVAL``, ``AVAL.1``); refuse them instead."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        header = [name.strip() for name in next(csv.reader(handle), [])]
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise DataError(
-            f"{path}: duplicated column(s) {', '.join(repeated)}",
-            file=str(path),
-            column=repeated[0],
-        )
+    """Read a CSV or Parquet analysis file, one row per patient (see :mod:`oncotrial.data.io`)."""
+    return _read_table(path)
 
 
 def _require_columns(df: pd.DataFrame, roles: dict[str, list[str]]) -> None:

@@ -23,7 +23,6 @@ sum to ``excluded``. The user guide is ``docs/ELIGIBILITY.md``.
 
 from __future__ import annotations
 
-import csv
 import datetime as dt
 import re
 from collections.abc import Iterable, Mapping, Sequence
@@ -34,6 +33,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from oncotrial.data.io import read_table
 from oncotrial.errors import DataError, SpecError, describe_value
 from oncotrial.results import Result
 from oncotrial.spec.rules import (
@@ -363,19 +363,6 @@ def coerce_records(
     return out, tuple(warnings)
 
 
-def _check_csv_header(path: Path) -> None:
-    """pandas renames repeated CSV headers (``age``, ``age.1``); refuse them instead."""
-    with path.open(newline="", encoding="utf-8-sig") as handle:
-        header = [name.strip() for name in next(csv.reader(handle), [])]
-    repeated = sorted({name for name in header if header.count(name) > 1})
-    if repeated:
-        raise DataError(
-            f"{path}: duplicated column(s) {', '.join(repeated)}",
-            file=str(path),
-            column=repeated[0],
-        )
-
-
 def read_screening_file(
     path: str | Path, attributes: Iterable[Any], id_column: str = "subject_id"
 ) -> pd.DataFrame:
@@ -386,32 +373,7 @@ def read_screening_file(
     are missing. Values are validated by :func:`coerce_records` (errors name the file, the
     1-based data row, the column, the value and what is valid).
     """
-    path = Path(path)
-    if not path.is_file():
-        raise DataError(f"{path}: screening file not found", file=str(path))
-    suffix = path.suffix.lower()
-    try:
-        if suffix == ".csv":
-            _check_csv_header(path)
-            raw = pd.read_csv(
-                path,
-                dtype=str,
-                keep_default_na=False,
-                na_filter=False,
-                encoding="utf-8-sig",
-                skipinitialspace=True,
-            )
-        elif suffix in (".parquet", ".pq"):
-            raw = pd.read_parquet(path)
-        else:
-            raise DataError(
-                f"{path}: unknown screening file type {suffix!r}; use .csv or .parquet",
-                file=str(path),
-                value=suffix,
-                expected=[".csv", ".parquet"],
-            )
-    except (ValueError, OSError, pd.errors.ParserError) as exc:
-        raise DataError(f"{path}: cannot read the file ({exc})", file=str(path)) from None
+    raw = read_table(path, what="screening file", as_text=True)
     frame, _ = coerce_records(raw, attributes, id_column, source=str(path))
     for column in raw.columns:  # keep the unknown columns so screen() can warn about them
         if str(column) not in frame.columns:
