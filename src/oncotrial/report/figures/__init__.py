@@ -1,0 +1,1 @@
+"""Figures of the report: Kaplan-Meier, forest, CONSORT, waterfall and swimmer plots."""
