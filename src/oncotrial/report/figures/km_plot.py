@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from oncotrial.analysis import SurvivalAnalysis, fmt_ci
@@ -163,7 +164,7 @@ def draw_km_plot(data: KMPlotData, *, show_events: bool = False) -> Figure:
     return fig
 
 
-def _curves(ax: Any, data: KMPlotData) -> None:
+def _curves(ax: Axes, data: KMPlotData) -> None:
     for colour, curve in zip(ARM_COLOURS, data.curves, strict=False):
         ax.step(
             curve.step_x, curve.step_y * 100, where="post", color=colour, lw=1.8, label=curve.label
@@ -207,7 +208,7 @@ def _risk_rows(data: KMPlotData, show_events: bool) -> list[tuple[str, str, np.n
     return rows
 
 
-def _risk_table(ax: Any, data: KMPlotData, rows: list[tuple[str, str, np.ndarray]]) -> None:
+def _risk_table(ax: Axes, data: KMPlotData, rows: list[tuple[str, str, np.ndarray]]) -> None:
     ax.set_xlim(0, float(data.risk_times[-1]))
     ax.set_ylim(len(rows) + 0.6, 0)
     ax.axis("off")
