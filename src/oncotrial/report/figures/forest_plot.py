@@ -14,6 +14,7 @@ nothing. :func:`forest_plot_data` collects the rows, texts and plotted intervals
 from __future__ import annotations
 
 import math
+import textwrap
 from dataclasses import dataclass
 
 import numpy as np
@@ -99,24 +100,29 @@ def draw_forest_plot(data: ForestPlotData) -> Figure:
     left_columns = [c for c in columns if c not in (hr_column, "Interaction P")]
     right_columns = [hr_column, "Interaction P"]
     char_in = 0.068
-    widths = {c: char_in * max(len(c), *(len(v) for v in data.text[c])) + 0.15 for c in columns}
+    chars = {
+        c: max(14, max(len(w) for w in c.split()), *(len(v) for v in data.text[c])) for c in columns
+    }
+    headers = {c: textwrap.fill(c, chars[c]) for c in columns}
+    widths = {c: char_in * chars[c] + 0.2 for c in columns}
     panel = 2.4
     width = sum(widths[c] for c in columns) + panel + 0.3
     n = len(data.text)
-    row_in, head_in, foot_in = 0.24, 0.55, 0.6
+    row_in, foot_in = 0.24, 0.6
+    head_in = 0.2 + 0.17 * max(h.count("\n") + 1 for h in headers.values())
     height = head_in + row_in * n + foot_in
     fig = Figure(figsize=(width, height))
     y_of = [1 - (head_in + row_in * (i + 0.5)) / height for i in range(n)]
 
     x = 0.15
     for column in left_columns:
-        _column(fig, data, column, x / width, y_of, height, head_in)
+        _column(fig, data, column, headers[column], x / width, y_of, 1 - 0.5 * head_in / height)
         x += widths[column]
     ax = fig.add_axes((x / width, foot_in / height, panel / width, row_in * n / height))
     _panel(ax, data)
     x += panel + 0.15
     for column in right_columns:
-        _column(fig, data, column, x / width, y_of, height, head_in)
+        _column(fig, data, column, headers[column], x / width, y_of, 1 - 0.5 * head_in / height)
         x += widths[column]
     if data.footnote:
         fig.text(0.01, 0.01, data.footnote, fontsize=FONT_SIZE - 3, va="bottom", wrap=True)
@@ -127,20 +133,12 @@ def _column(
     fig: Figure,
     data: ForestPlotData,
     column: str,
+    header: str,
     x: float,
     y_of: list[float],
-    height: float,
-    head_in: float,
+    header_y: float,
 ) -> None:
-    fig.text(
-        x,
-        1 - 0.5 * head_in / height,
-        column,
-        fontsize=FONT_SIZE - 2,
-        weight="bold",
-        va="center",
-        wrap=True,
-    )
+    fig.text(x, header_y, header, fontsize=FONT_SIZE - 2, weight="bold", va="center")
     for y, value, is_heading in zip(y_of, data.text[column], data.heading, strict=True):
         fig.text(
             x,
