@@ -17,6 +17,7 @@ import oncotrial.cli.screen  # noqa: F401  (registers `oncotrial spec screen`)
 from oncotrial import __version__
 from oncotrial.cli import analyze as analyze_cli
 from oncotrial.cli import demo as demo_cli
+from oncotrial.cli import derive as derive_cli
 from oncotrial.cli import design as design_cli
 from oncotrial.cli import randomize as randomize_cli
 from oncotrial.cli import spec as spec_cli
@@ -58,13 +59,12 @@ app.add_typer(randomize_cli.app, name="randomize")
 app.command("demo")(demo_cli.demo)
 app.add_typer(analyze_cli.app, name="analyze")
 app.command("validate")(validate_cli.validate)
+app.add_typer(derive_cli.app, name="derive")
 
 # Groups whose commands arrive with later issues; their help says what is coming.
 _PLANNED = {
     "simulate": "Trial simulation: vectorized Monte Carlo, event prediction, sweeps on dask "
     "(arrives with issue #5; no commands yet).",
-    "derive": "Raw trial data to analysis data: RECIST 1.1, CTCAE v5, censoring rules "
-    "(arrives with issue #7; no commands yet).",
     "report": "Tables, figures and CONSORT from analysis data "
     "(arrives with issue #8; no commands yet).",
 }

@@ -224,13 +224,43 @@ class Assessment(SpecModel):
 # --------------------------------------------------------------------------- endpoints
 
 
+CensoringSituation = Literal[
+    "no_baseline_assessment",
+    "no_adequate_post_baseline",
+    "new_anticancer_therapy",
+    "event_after_missed_assessments",
+    "progression",
+    "death",
+    "treatment_discontinued",
+    "chemotherapy",
+    "no_event",
+]
+CensoringDate = Literal[
+    "origin",
+    "last_adequate_assessment",
+    "last_adequate_before_therapy",
+    "last_adequate_before_gap",
+    "progression",
+    "death",
+    "chemotherapy",
+    "last_known_alive",
+]
+
+
 class CensoringRule(SpecModel):
-    """One row of a censoring table: in this situation, event or censored, at which date."""
+    """One row of a censoring table: in this situation, event or censored, at which date.
+
+    ``situation`` and ``date`` are the guideline's words; ``when`` and ``at`` are the same
+    as codes that ``oncotrial derive`` evaluates (docs/DERIVATIONS.md, "Censoring"). A rule
+    without codes is documentation only and cannot be used to derive a dataset.
+    """
 
     id: str
     situation: str
     outcome: Literal["event", "censored"]
     date: str
+    when: CensoringSituation | None = None
+    at: CensoringDate | None = None
 
 
 class CensoringRules(SpecModel):
@@ -351,6 +381,23 @@ class ConventionsSpec(SpecModel):
         return value
 
 
+class Derivation(SpecModel):
+    """Derivation settings the protocol fixes (all optional; docs/SPEC.md, "derivation")."""
+
+    teae_window_days: int = Field(
+        30, ge=0, description="Treatment-emergent: onset up to last dose + this many days"
+    )
+    sd_min_days: int = Field(
+        42, ge=0, description="RECIST 1.1 SD minimum duration from the reference date (days)"
+    )
+    confirmation_days: int = Field(
+        28, ge=1, description="CR/PR confirmation interval when an endpoint gives none"
+    )
+    missed_assessments: int = Field(
+        2, ge=1, description="Missed scheduled tumour assessments before an event is censored"
+    )
+
+
 # --------------------------------------------------------------------------- multi-part trials
 
 
@@ -396,6 +443,7 @@ class TrialSpec(SpecModel):
     cohorts: list[Cohort] = Field(default_factory=list)
     analyses: Analyses
     conventions: ConventionsSpec = Field(default_factory=ConventionsSpec)
+    derivation: Derivation = Field(default_factory=Derivation)
     assumptions: list[str] = Field(
         default_factory=list,
         description="What this spec assumes that its source documents do not state",

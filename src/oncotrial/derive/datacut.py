@@ -1,0 +1,132 @@
+"""A data cut: the trial database as it stood on a cutoff date, applied to every domain.
+
+Rules (docs/DERIVATIONS.md, "Data cut"): a record dated after the cutoff did not exist yet,
+so it is dropped; a date that runs past the cutoff (an ongoing dose period, an adverse event
+not yet resolved, a last dose not yet given) is truncated; a death after the cutoff is not
+seen; subjects randomized after the cutoff are not in the cut. The cutoff day itself is
+inside the cut (``date <= cutoff``), as in the usual "data cut-off date" of a clinical study
+report (ICH E3 section 11.4.1.1 asks for the cut-off to be stated for every analysis).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import pandas as pd
+
+from oncotrial.results import Result
+
+# Domain -> the date column whose value after the cutoff drops the record.
+RECORD_DATE = {
+    "DS": "DSSTDTC",
+    "EX": "EXSTDTC",
+    "TR": "TRDTC",
+    "RS": "RSDTC",
+    "AE": "AESTDTC",
+    "LB": "LBDTC",
+    "GF": "GFDTC",
+    "CM": "CMSTDTC",
+}
+
+
+@dataclass(frozen=True)
+class DataCut(Result):
+    """The cut frames and what the cut changed (counts per domain)."""
+
+    cutoff: dt.date | None
+    frames: dict[str, pd.DataFrame] = field(repr=False)
+    dropped: dict[str, int]  # records removed per domain
+    truncated: dict[str, int]  # dates truncated or blanked per domain.column
+    subjects_dropped: tuple[str, ...]  # randomized after the cutoff
+
+    def to_dict(self) -> dict[str, object]:
+        return {
+            "cutoff": None if self.cutoff is None else self.cutoff.isoformat(),
+            "dropped": self.dropped,
+            "truncated": self.truncated,
+            "subjects_dropped": list(self.subjects_dropped),
+        }
+
+    def summary(self) -> str:
+        if self.cutoff is None:
+            return "no data cut"
+        parts = [f"data cut {self.cutoff.isoformat()}"]
+        parts += [f"{k}: {v} dropped" for k, v in self.dropped.items() if v]
+        parts += [f"{k}: {v} truncated" for k, v in self.truncated.items() if v]
+        return "; ".join(parts)
+
+
+def apply_cutoff(frames: dict[str, pd.DataFrame], cutoff: dt.date | None) -> DataCut:
+    """The raw ``frames`` (typed, see contracts) as they stood on ``cutoff``; None = no cut."""
+    if cutoff is None:
+        return DataCut(None, dict(frames), {}, {}, ())
+    limit = pd.Timestamp(cutoff)
+    out: dict[str, pd.DataFrame] = {}
+    dropped: dict[str, int] = {}
+    truncated: dict[str, int] = {}
+
+    dm = frames["DM"].copy()
+    late = dm["RANDDT"].notna() & (dm["RANDDT"] > limit)
+    gone = tuple(dm.loc[late, "USUBJID"].tolist())
+    dm = dm.loc[~late].reset_index(drop=True)
+    dropped["DM"] = int(late.sum())
+    not_started = dm["RFSTDTC"].notna() & (dm["RFSTDTC"] > limit)
+    dm.loc[not_started, "ACTARMCD"] = None
+    for column in ("RFSTDTC", "RFENDTC", "DTHDTC"):
+        after = dm[column].notna() & (dm[column] > limit)
+        truncated[f"DM.{column}"] = int(after.sum())
+        dm.loc[after, column] = pd.NaT
+    out["DM"] = dm
+
+    for domain, frame in frames.items():
+        if domain == "DM":
+            continue
+        kept = frame.loc[~frame["USUBJID"].isin(gone)]
+        date_column = RECORD_DATE.get(domain)
+        if date_column is not None:
+            after = kept[date_column].notna() & (kept[date_column] > limit)
+            kept = kept.loc[~after]
+        dropped[domain] = len(frame) - len(kept)
+        kept = kept.reset_index(drop=True).copy()
+        if domain == "EX":
+            after = kept["EXENDTC"] > limit
+            truncated["EX.EXENDTC"] = int(after.sum())
+            kept.loc[after, "EXENDTC"] = limit
+        if domain == "AE":
+            after = kept["AEENDTC"].notna() & (kept["AEENDTC"] > limit)
+            truncated["AE.AEENDTC"] = int(after.sum())
+            kept.loc[after, "AEENDTC"] = pd.NaT
+        out[domain] = kept
+    return DataCut(cutoff, out, dropped, truncated, gone)
+
+
+CONTACT_DATES = {
+    "DM": ("RANDDT", "RFSTDTC", "RFENDTC", "DTHDTC"),
+    "DS": ("DSSTDTC",),
+    "EX": ("EXSTDTC", "EXENDTC"),
+    "TR": ("TRDTC",),
+    "RS": ("RSDTC",),
+    "AE": ("AESTDTC", "AEENDTC"),
+    "LB": ("LBDTC",),
+    "GF": ("GFDTC",),
+    "CM": ("CMSTDTC",),
+}
+
+
+def last_contact(frames: dict[str, pd.DataFrame]) -> dict[str, dt.date]:
+    """Each subject's latest dated record in any domain (a date the subject was known alive,
+    or the death date). Use the *uncut* frames: a contact after the cutoff shows the subject
+    alive on the cutoff day."""
+    pieces = []
+    for domain, columns in CONTACT_DATES.items():
+        frame = frames.get(domain)
+        if frame is None or frame.empty:
+            continue
+        for column in columns:
+            pieces.append(frame[["USUBJID", column]].rename(columns={column: "DATE"}))
+    if not pieces:
+        return {}
+    stacked = pd.concat(pieces, ignore_index=True).dropna(subset=["DATE"])
+    latest = stacked.groupby("USUBJID")["DATE"].max()
+    return {str(k): pd.Timestamp(v).date() for k, v in latest.items()}
