@@ -20,6 +20,7 @@ from oncotrial.cli import demo as demo_cli
 from oncotrial.cli import derive as derive_cli
 from oncotrial.cli import design as design_cli
 from oncotrial.cli import randomize as randomize_cli
+from oncotrial.cli import simulate as simulate_cli
 from oncotrial.cli import spec as spec_cli
 from oncotrial.cli import validate as validate_cli
 from oncotrial.cli._common import stderr
@@ -56,6 +57,7 @@ def _root(
 app.add_typer(spec_cli.app, name="spec")
 app.add_typer(design_cli.app, name="design")
 app.add_typer(randomize_cli.app, name="randomize")
+app.add_typer(simulate_cli.app, name="simulate")
 app.command("demo")(demo_cli.demo)
 app.add_typer(analyze_cli.app, name="analyze")
 app.command("validate")(validate_cli.validate)
@@ -63,8 +65,6 @@ app.add_typer(derive_cli.app, name="derive")
 
 # Groups whose commands arrive with later issues; their help says what is coming.
 _PLANNED = {
-    "simulate": "Trial simulation: vectorized Monte Carlo, event prediction, sweeps on dask "
-    "(arrives with issue #5; no commands yet).",
     "report": "Tables, figures and CONSORT from analysis data "
     "(arrives with issue #8; no commands yet).",
 }
