@@ -22,6 +22,7 @@ from oncotrial.cli import design as design_cli
 from oncotrial.cli import randomize as randomize_cli
 from oncotrial.cli import simulate as simulate_cli
 from oncotrial.cli import spec as spec_cli
+from oncotrial.cli import synth as synth_cli
 from oncotrial.cli import validate as validate_cli
 from oncotrial.cli._common import stderr
 from oncotrial.errors import OncotrialError
@@ -62,6 +63,7 @@ app.command("demo")(demo_cli.demo)
 app.add_typer(analyze_cli.app, name="analyze")
 app.command("validate")(validate_cli.validate)
 app.add_typer(derive_cli.app, name="derive")
+app.add_typer(synth_cli.app, name="synth")
 
 # Groups whose commands arrive with later issues; their help says what is coming.
 _PLANNED = {
