@@ -34,3 +34,23 @@ def test_demo_json_and_files(tmp_path, capsys):
     for step in doc["steps"]:
         for name in step["files"]:
             assert (tmp_path / "demo" / name).exists()
+        assert step["ok"] is True, step["name"]
+    # the whole chain: derived from the shipped raw trial, analysed and reported
+    derived = steps["derivation"]["data"]["subjects"]
+    adsl = pd.read_csv(tmp_path / "demo" / "adam" / "adsl.csv", dtype=str)
+    assert derived["ITT"] == int((adsl["ITTFL"] == "Y").sum()) == 198
+    assert set(adsl["DCUTDT"].dropna()) == {"2023-02-02"}
+    report = steps["analysis and report"]["data"]
+    results = json.loads((tmp_path / "demo" / "report" / "results.json").read_text())
+    pfs = next(
+        s["analysis"]
+        for s in results["survival"]
+        if (s["endpoint"], s["population"]) == ("PFS", "ITT")
+    )
+    assert report["primary"]["hr"] == pfs["cox"]["hr"]
+    assert report["primary"]["logrank_p"] == pfs["logrank"]["p"]
+    assert {"km_pfs", "km_os", "forest_pfs", "consort"} <= set(report["figures"])
+    assert {"baseline", "efficacy_itt", "ae_by_grade", "exposure"} <= set(report["tables"])
+    html = (tmp_path / "demo" / "report" / "report.html").read_text()
+    assert "Data cut: 2023-02-02" in html
+    assert steps["validation"]["data"]["failed"] == 0

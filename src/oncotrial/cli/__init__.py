@@ -20,6 +20,7 @@ from oncotrial.cli import demo as demo_cli
 from oncotrial.cli import derive as derive_cli
 from oncotrial.cli import design as design_cli
 from oncotrial.cli import randomize as randomize_cli
+from oncotrial.cli import report as report_cli
 from oncotrial.cli import simulate as simulate_cli
 from oncotrial.cli import spec as spec_cli
 from oncotrial.cli import synth as synth_cli
@@ -64,14 +65,8 @@ app.add_typer(analyze_cli.app, name="analyze")
 app.command("validate")(validate_cli.validate)
 app.add_typer(derive_cli.app, name="derive")
 app.add_typer(synth_cli.app, name="synth")
+app.add_typer(report_cli.app, name="report")
 
-# Groups whose commands arrive with later issues; their help says what is coming.
-_PLANNED = {
-    "report": "Tables, figures and CONSORT from analysis data "
-    "(arrives with issue #8; no commands yet).",
-}
-for _name, _help in _PLANNED.items():
-    app.add_typer(typer.Typer(help=_help, no_args_is_help=True), name=_name)
 
 
 def _json_requested(argv: list[str]) -> bool:

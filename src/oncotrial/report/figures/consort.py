@@ -193,7 +193,9 @@ def draw_consort(counts: ConsortCounts, *, footnote: str = "") -> Figure:
     """Draw the diagram: enrolment boxes centred, then one column per arm, with arrows."""
     boxes = layout(counts)
     width = max(b.x + b.width for b in boxes) + 0.2
-    bottom = 0.5 if footnote else 0.15
+    # footnote lines wrapped to the figure width (small type: about 1.6x the box text density)
+    note_text = textwrap.fill(footnote, max(int((width - 0.2) * CHARS_PER_IN * 1.6), 20))
+    bottom = 0.15 + (0.14 * (note_text.count("\n") + 1) + 0.1 if footnote else 0.0)
     height = max(b.top for b in boxes) + bottom + 0.15
     fig = Figure(figsize=(width, height))
     ax = fig.add_axes((0, 0, 1, 1))
@@ -226,7 +228,7 @@ def draw_consort(counts: ConsortCounts, *, footnote: str = "") -> Figure:
         _arrow(ax, (allocated.centre_x, allocated.y), (followed.centre_x, followed.top))
         _arrow(ax, (followed.centre_x, followed.y), (analysed.centre_x, analysed.top))
     if footnote:
-        ax.text(0.1, -bottom + 0.1, footnote, fontsize=FONT_SIZE - 3, va="bottom")
+        ax.text(0.1, -bottom + 0.1, note_text, fontsize=FONT_SIZE - 3, va="bottom")
     return fig
 
 

@@ -187,16 +187,26 @@ def _curves(ax: Axes, data: KMPlotData) -> None:
     ax.set_xlabel(data.x_label, fontsize=FONT_SIZE)
     ax.spines[["top", "right"]].set_visible(False)
     ax.legend(loc="upper right", frameon=False, fontsize=FONT_SIZE)
+    corner = annotation_corner(data)
     ax.text(
-        0.98,
-        0.72,
+        0.98 if corner == "upper right" else 0.03,
+        0.72 if corner == "upper right" else 0.04,
         "\n".join(data.annotation),
         transform=ax.transAxes,
-        ha="right",
-        va="top",
+        ha="right" if corner == "upper right" else "left",
+        va="top" if corner == "upper right" else "bottom",
         fontsize=FONT_SIZE - 1,
         linespacing=1.4,
     )
+
+
+def annotation_corner(data: KMPlotData) -> str:
+    """Where the HR/p/median text goes: upper right (under the legend) when every curve has
+    fallen below 50% by mid-axis, as for PFS; otherwise lower left, which curves that start
+    at 100% leave empty early on (OS)."""
+    middle = float(data.risk_times[-1]) * 0.45
+    high = [float(c.step_y[np.searchsorted(c.step_x, middle, "right") - 1]) for c in data.curves]
+    return "upper right" if max(high, default=0.0) < 0.5 else "lower left"
 
 
 def _risk_rows(data: KMPlotData, show_events: bool) -> list[tuple[str, str, np.ndarray]]:

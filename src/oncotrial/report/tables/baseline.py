@@ -18,6 +18,8 @@ import pandas as pd
 from oncotrial.conventions import round_half_up
 from oncotrial.derive._columns import require_columns
 from oncotrial.report.tables.model import ReportTable, Row
+from oncotrial.spec.models import SubjectAttribute, TrialSpec
+from oncotrial.spec.rules import parse_rule
 from oncotrial.stats.descriptive import continuous_summaries, group_sizes, level_counts
 
 TOTAL = "Total"
@@ -96,3 +98,77 @@ def baseline_table(
             *footnotes,
         ),
     )
+
+
+def _eligibility_names(spec: TrialSpec) -> set[str]:
+    criteria = [*spec.eligibility.inclusion, *spec.eligibility.exclusion]
+    return {name for c in criteria for name in parse_rule(c.rule).names}
+
+
+def _display(value: object, kind: str) -> object:
+    """Booleans as Yes/No and integers as text, so that they read as categories."""
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return None
+    if kind == "boolean":
+        return "Yes" if value else "No"
+    if kind == "integer":
+        return str(int(value))  # type: ignore[call-overload]
+    return value
+
+
+def spec_baseline(
+    spec: TrialSpec, adsl: pd.DataFrame, attributes: pd.DataFrame, *, max_levels: int = 8
+) -> tuple[pd.DataFrame, list[Variable]]:
+    """Table 1 variables of a trial: age and sex (ADSL), the stratification factors, then
+    the other subject attributes that describe the patients rather than decide eligibility
+    (not read by any eligibility rule; dates left out).
+
+    Booleans show as Yes/No; integers with at most ``max_levels`` distinct values as
+    categories (ECOG 0/1/2), other numbers as median (range). Returns the frame (``ARM``
+    and one column per variable, rows as ``adsl``) and the variables in display order.
+    """
+    frame = adsl[["USUBJID", "ARM", "AGE", "SEX"]].merge(attributes, on="USUBJID", how="left")
+    variables = [
+        Variable("AGE", "Age, years", "continuous"),
+        Variable("SEX", "Sex", level_labels={"F": "Female", "M": "Male", "U": "Unknown"}),
+    ]
+    by_name = {a.name: a for a in spec.subject_attributes}
+    strata = {f.name: f for f in spec.stratification}
+    excluded = _eligibility_names(spec) - set(strata)
+    chosen = [*strata, *(n for n in by_name if n not in strata and n not in excluded)]
+    for name in chosen:
+        attribute = by_name.get(name)
+        if attribute is None or attribute.type == "date" or name not in frame.columns:
+            continue
+        label = strata[name].label if name in strata else _attribute_label(attribute)
+        column = f"attr:{name}"
+        frame[column] = pd.Series(
+            [_display(v, attribute.type) for v in frame[name]], index=frame.index, dtype=object
+        )
+        distinct = frame[column].dropna().nunique()
+        if attribute.type == "number" or (attribute.type == "integer" and distinct > max_levels):
+            frame[column] = pd.to_numeric(frame[name], errors="coerce")
+            variables.append(Variable(column, label, "continuous"))
+        elif attribute.type == "category":
+            levels = tuple(attribute.levels or ())
+            shown = {lvl: lvl.replace("_", " ").capitalize() for lvl in levels}
+            variables.append(Variable(column, label, levels=levels, level_labels=shown))
+        elif attribute.type == "boolean":
+            variables.append(Variable(column, label, levels=("Yes", "No")))
+        else:
+            levels = tuple(sorted(frame[column].dropna().unique(), key=_natural))
+            variables.append(Variable(column, label, levels=levels))
+    return frame, variables
+
+
+def _natural(text: object) -> tuple[int, float | str]:
+    try:
+        return (0, float(str(text)))
+    except ValueError:
+        return (1, str(text))
+
+
+def _attribute_label(attribute: SubjectAttribute) -> str:
+    text = attribute.description or attribute.name.replace("_", " ").capitalize()
+    text = text.split(" (")[0]
+    return f"{text}, {attribute.unit}" if attribute.unit else text
