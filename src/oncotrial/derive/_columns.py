@@ -41,7 +41,11 @@ def require_columns(df: pd.DataFrame, columns: Iterable[str], dataset: str) -> N
 def bad_cell(
     dataset: str, column: str, row: int, value: Any, problem: str, **extra: Any
 ) -> DataError:
-    """A :class:`DataError` for one cell; ``row`` is 0-based here and reported 1-based."""
+    """A :class:`DataError` for one cell; ``row`` is 0-based here and reported 1-based.
+
+    A date read as a midnight timestamp is shown as its ISO date, as the file wrote it."""
+    if isinstance(value, pd.Timestamp) and value == value.normalize():
+        value = value.date().isoformat()
     return DataError(
         f"{dataset}: column {column!r}, row {row + 1}: value {describe_value(value)} {problem}",
         dataset=dataset,

@@ -95,6 +95,7 @@ class Responses:
     benefit: ClinicalBenefit | None
     ovr_traces: dict[str, list[str]] = field(default_factory=dict)
     visits: dict[tuple[str, dt.date], str | None] = field(default_factory=dict)
+    recist: RecistTimepoints | None = None  # the lesion-based results (source TR), for ADTR
 
     def bor_for_orr(self) -> BestOverallResponse | None:
         return self.confirmed if self.settings.orr_confirmed else self.unconfirmed
@@ -124,8 +125,10 @@ def derive_responses(
         if not lesions.empty:
             result = timepoint_responses(lesions, dataset="TR")
             assessed = result
+            labels = _baseline_visits(lesions)
             for b in result.baselines:
                 baseline[b.usubjid] = b.adt
+                visits[(b.usubjid, b.adt)] = labels.get((b.usubjid, b.adt))
                 measurable[b.usubjid] = b.target_disease
                 timepoints.setdefault(b.usubjid, [])
             for r in result.responses:
@@ -180,7 +183,22 @@ def derive_responses(
         benefit,
         traces,
         visits,
+        assessed if isinstance(assessed, RecistTimepoints) else None,
     )
+
+
+def _baseline_visits(lesions: pd.DataFrame) -> dict[tuple[str, dt.date], str | None]:
+    """(USUBJID, date) -> the first non-empty VISIT label of the TR rows of that date."""
+    if "VISIT" not in lesions.columns:
+        return {}
+    out: dict[tuple[str, dt.date], str | None] = {}
+    for subject, date, visit in zip(
+        lesions["USUBJID"], lesions["ADT"], lesions["VISIT"], strict=True
+    ):
+        key = (str(subject), pd.Timestamp(date).date())
+        if out.get(key) is None and isinstance(visit, str) and visit.strip():
+            out[key] = visit.strip()
+    return out
 
 
 def derive_adrs(responses: Responses, adsl: pd.DataFrame) -> pd.DataFrame:

@@ -326,13 +326,19 @@ def scheduled_visits(
     spec: TrialSpec, start: dt.date, horizon_days: int
 ) -> tuple[tuple[dt.date, int], ...]:
     """The protocol's tumour assessment dates (kind ``tumour``) from ``start``, with windows."""
+    return tuple(
+        (start + dt.timedelta(days=o), w) for o, w in _relative_schedule(spec, horizon_days)
+    )
+
+
+def _relative_schedule(spec: TrialSpec, horizon_days: int) -> tuple[tuple[int, int], ...]:
+    """(day offset, window) of each tumour assessment of the protocol up to the horizon."""
     tumour = next((a for a in spec.assessments if a.kind == "tumour"), None)
     if tumour is None:
         return ()
     cycle = spec.treatment.cycle_days
     return tuple(
-        (start + dt.timedelta(days=o), _window_for(tumour, o, cycle))
-        for o in visit_offsets(tumour, cycle, horizon_days)
+        (o, _window_for(tumour, o, cycle)) for o in visit_offsets(tumour, cycle, horizon_days)
     )
 
 
@@ -375,6 +381,7 @@ def derive_adtte(
     chemo = _first_dates(cm, "CHEMOTHERAPY")
     schedule_column = "RANDDT" if spec.treatment.start == "randomization" else "TRTSDT"
     horizon = 365 * 30
+    relative = _relative_schedule(spec, horizon)
     chosen_bor = responses.bor_for_orr()
     response_dates = {
         s.usubjid: s.bor_date
@@ -414,7 +421,9 @@ def derive_adtte(
                 chemotherapy=chemo.get(subject),
                 discontinued=None if stopped in STOPPED_WITHOUT_EVENT_EXCLUDES else stopped,
                 last_known_alive=_date(rec["LSTALVDT"]),
-                scheduled=scheduled_visits(spec, start, horizon) if start else (),
+                scheduled=(
+                    tuple((start + dt.timedelta(days=o), w) for o, w in relative) if start else ()
+                ),
                 missed_limit=spec.derivation.missed_assessments,
             )
             outcomes.append(apply_rules(facts, plan.rules, plan.paramcd))

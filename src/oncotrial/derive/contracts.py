@@ -315,6 +315,28 @@ ADAM: dict[str, Contract] = {
         ),
         key=("USUBJID", "PARAMCD", "ADT"),
     ),
+    "ADTR": Contract(
+        "ADTR",
+        "analysis",
+        (
+            _STUDY,
+            _id(),
+            _c("ARMCD"),
+            _c("PARAMCD", "code", nullable=False, allowed=("SUMDIAM",)),
+            _c("PARAM", nullable=False),
+            _c("VISIT", required=False),
+            _c("ADT", "date", nullable=False),
+            _c("AVAL", "number", minimum=0),
+            _c("AVALU", "code", allowed=("mm",)),
+            _c("BASE", "number", nullable=False, minimum=0),
+            _c("CHG", "number"),
+            _c("PCHG", "number", minimum=-100),
+            _c("NADIR", "number", minimum=0),
+            _c("ABLFL", "code", allowed=("Y",)),
+            _DCUT,
+        ),
+        key=("USUBJID", "PARAMCD", "ADT"),
+    ),
     "ADAE": Contract(
         "ADAE",
         "analysis",
@@ -558,7 +580,11 @@ def check_unique(df: pd.DataFrame, contract: Contract, dataset: str | None = Non
     if not contract.key or df.empty:
         return
     name = dataset or contract.name
-    keys = df[list(contract.key)].astype(str).agg("|".join, axis=1)
+    keys = pd.Series(
+        ["|".join(map(str, row)) for row in df[list(contract.key)].itertuples(index=False)],
+        index=df.index,
+        dtype=object,
+    )
     duplicated = keys.duplicated()
     if duplicated.any():
         i = int(np.flatnonzero(duplicated.to_numpy())[0])

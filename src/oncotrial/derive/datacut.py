@@ -39,6 +39,16 @@ class DataCut(Result):
     dropped: dict[str, int]  # records removed per domain
     truncated: dict[str, int]  # dates truncated or blanked per domain.column
     subjects_dropped: tuple[str, ...]  # randomized after the cutoff
+    # domain -> 0-based row in the file of each row of the cut frame (only domains the cut
+    # shortened), so that an error found after the cut still names the row of the file
+    source_rows: dict[str, list[int]] = field(default_factory=dict, repr=False)
+
+    def file_row(self, domain: str, row: int) -> int:
+        """The 1-based file row of 1-based ``row`` of the cut frame of ``domain``."""
+        rows = self.source_rows.get(domain)
+        if rows is None or not 1 <= row <= len(rows):
+            return row
+        return rows[row - 1] + 1
 
     def to_dict(self) -> dict[str, object]:
         return {
@@ -65,10 +75,13 @@ def apply_cutoff(frames: dict[str, pd.DataFrame], cutoff: dt.date | None) -> Dat
     out: dict[str, pd.DataFrame] = {}
     dropped: dict[str, int] = {}
     truncated: dict[str, int] = {}
+    source: dict[str, list[int]] = {}
 
     dm = frames["DM"].copy()
     late = dm["RANDDT"].notna() & (dm["RANDDT"] > limit)
     gone = tuple(dm.loc[late, "USUBJID"].tolist())
+    if late.any():
+        source["DM"] = [int(i) for i in dm.index[~late.to_numpy()]]
     dm = dm.loc[~late].reset_index(drop=True)
     dropped["DM"] = int(late.sum())
     not_started = dm["RFSTDTC"].notna() & (dm["RFSTDTC"] > limit)
@@ -88,6 +101,8 @@ def apply_cutoff(frames: dict[str, pd.DataFrame], cutoff: dt.date | None) -> Dat
             after = kept[date_column].notna() & (kept[date_column] > limit)
             kept = kept.loc[~after]
         dropped[domain] = len(frame) - len(kept)
+        if dropped[domain]:
+            source[domain] = [int(i) for i in kept.index]
         kept = kept.reset_index(drop=True).copy()
         if domain == "EX":
             after = kept["EXENDTC"] > limit
@@ -98,7 +113,7 @@ def apply_cutoff(frames: dict[str, pd.DataFrame], cutoff: dt.date | None) -> Dat
             truncated["AE.AEENDTC"] = int(after.sum())
             kept.loc[after, "AEENDTC"] = pd.NaT
         out[domain] = kept
-    return DataCut(cutoff, out, dropped, truncated, gone)
+    return DataCut(cutoff, out, dropped, truncated, gone, source)
 
 
 CONTACT_DATES = {

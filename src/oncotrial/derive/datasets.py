@@ -158,6 +158,7 @@ def read_raw(
             f"{raw_dir}: required domain(s) {', '.join(missing)} missing; expected files such "
             f"as {', '.join(d.lower() + '.csv' for d in missing)} (docs/DATA_MODEL.md)",
             file=str(raw_dir),
+            dataset=missing[0],
             value=missing,
             valid=list(REQUIRED_DOMAINS),
         )

@@ -8,14 +8,17 @@ CTCAE criterion behind each grade, the flags of ADSL...); nothing is re-worded h
 from __future__ import annotations
 
 import datetime as dt
+import json
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pandas as pd
 
-from oncotrial.derive.pipeline import DATASETS, TrialDerivation, derive_datasets
-from oncotrial.errors import InputError
+from oncotrial.derive.contracts import ADAM
+from oncotrial.derive.datasets import READ_SUFFIXES, read_dataset
+from oncotrial.derive.pipeline import DATASETS, TRACES_NAME, TrialDerivation, derive_datasets
+from oncotrial.errors import DataError, InputError
 from oncotrial.results import Result, jsonable
 from oncotrial.spec import TrialSpec
 
@@ -44,7 +47,31 @@ class SubjectExplanation(Result):
 
 def explain_subject(derivation: TrialDerivation, usubjid: str) -> SubjectExplanation:
     """The explanation of ``usubjid`` from a derivation's traces."""
-    adsl = derivation.datasets["ADSL"]
+    return _explain(derivation.datasets["ADSL"], derivation.traces, usubjid)
+
+
+def explain_written(out_dir: str | Path, usubjid: str) -> SubjectExplanation:
+    """The explanation of ``usubjid`` from a derivation already written to ``out_dir``
+    (its ADSL file and ``traces.json``): nothing is derived again."""
+    root = Path(out_dir)
+    traces_path = root / TRACES_NAME
+    adsl_files = (
+        [p for p in sorted(root.glob("adsl.*")) if p.suffix.lower() in READ_SUFFIXES]
+        if root.is_dir()
+        else []
+    )
+    if not traces_path.is_file() or not adsl_files:
+        raise DataError(
+            f"{root}: not an output directory of `oncotrial derive` (needs {TRACES_NAME} and "
+            "adsl.csv, .parquet or .xpt)",
+            file=str(root),
+        )
+    adsl = read_dataset(adsl_files[0], ADAM["ADSL"])
+    traces = json.loads(traces_path.read_text("utf-8"))
+    return _explain(adsl, traces, usubjid)
+
+
+def _explain(adsl: pd.DataFrame, traces: dict[str, list[str]], usubjid: str) -> SubjectExplanation:
     rows = adsl.loc[adsl["USUBJID"] == usubjid]
     if rows.empty:
         known = list(adsl["USUBJID"])
@@ -57,7 +84,7 @@ def explain_subject(derivation: TrialDerivation, usubjid: str) -> SubjectExplana
     record = rows.iloc[0]
     subject = {c: _plain(record[c]) for c in KEY_COLUMNS if c in rows.columns}
     sections: dict[str, list[str]] = {name: [] for name in DATASETS}
-    for line in derivation.traces.get(usubjid, []):
+    for line in traces.get(usubjid, []):
         name, _, text = line.partition(" ")
         sections.setdefault(name, []).append(text)
     return SubjectExplanation(usubjid, subject, sections)

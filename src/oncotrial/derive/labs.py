@@ -27,6 +27,7 @@ import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
 from decimal import Decimal
+from typing import Any
 
 import pandas as pd
 
@@ -252,26 +253,30 @@ def _shifts(
 ) -> tuple[pd.DataFrame, list[SubjectTrace]]:
     rows = []
     traces = []
-    for (usubjid, testcd), group in data.groupby(["USUBJID", "LBTESTCD"], sort=True):
-        key = (str(usubjid), str(testcd))
-        base = group[group["ABLFL"] == "Y"]
-        btox = (
-            None if base.empty or pd.isna(base["ATOXGR"].iloc[0]) else int(base["ATOXGR"].iloc[0])
-        )
-        if base.empty:
+    groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
+    for raw_record in data[
+        ["USUBJID", "LBTESTCD", "ATOXDSC", "ABLFL", "ONTRTFL", "ATOXGR", "ADT", "SRCROW"]
+    ].to_dict(orient="records"):
+        record = {str(k): v for k, v in raw_record.items()}
+        groups.setdefault((str(record["USUBJID"]), str(record["LBTESTCD"])), []).append(record)
+    for key in sorted(groups):
+        group = groups[key]
+        base = [r for r in group if r["ABLFL"] == "Y"]
+        btox = None if not base or is_missing(base[0]["ATOXGR"]) else int(base[0]["ATOXGR"])
+        if not base:
             base_text = "no baseline record (none flagged, none on or before first dose)"
         else:
             base_text = (
                 f"baseline {base_how[key]}: grade {'not gradable' if btox is None else btox}"
             )
-        post = group[(group["ONTRTFL"] == "Y") & group["ATOXGR"].notna()]
-        if post.empty:
+        post = [r for r in group if r["ONTRTFL"] == "Y" and not is_missing(r["ATOXGR"])]
+        if not post:
             wtox = None
             worst_date = None
             worst_text = "no gradable post-baseline record"
         else:
-            wtox = int(post["ATOXGR"].max())
-            hit = post[post["ATOXGR"] == wtox].iloc[0]
+            wtox = max(int(r["ATOXGR"]) for r in post)
+            hit = next(r for r in post if int(r["ATOXGR"]) == wtox)
             worst_date = hit["ADT"]
             worst_text = (
                 f"worst of {len(post)} gradable post-baseline record(s): grade {wtox} on "
@@ -283,7 +288,7 @@ def _shifts(
                 "USUBJID": key[0],
                 arm_column: subjects[key[0]].arm,
                 "LBTESTCD": key[1],
-                "ATOXDSC": group["ATOXDSC"].iloc[0],
+                "ATOXDSC": group[0]["ATOXDSC"],
                 "BTOXGR": btox,
                 "WTOXGR": wtox,
                 "WTOXDT": worst_date,

@@ -13,7 +13,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -22,8 +23,10 @@ import pandas as pd
 
 from oncotrial import __version__
 from oncotrial.derive import biomarkers, exposure, labs, populations, safety
+from oncotrial.derive._columns import is_missing
 from oncotrial.derive.adrs import Responses, ResponseSettings, derive_adrs, derive_responses
 from oncotrial.derive.adsl import derive_adsl_core
+from oncotrial.derive.adtr import derive_adtr
 from oncotrial.derive.adtte import Adtte, derive_adtte
 from oncotrial.derive.contracts import ADAM, conform
 from oncotrial.derive.datacut import DataCut, apply_cutoff, last_contact
@@ -35,11 +38,12 @@ from oncotrial.derive.datasets import (
     read_raw,
     write_outputs,
 )
+from oncotrial.derive.subject_traces import adtr_traces, teae_traces
 from oncotrial.errors import DataError, InputError
 from oncotrial.results import Result, jsonable
 from oncotrial.spec import TrialSpec, example_path, load_spec
 
-DATASETS = ("ADSL", "ADTTE", "ADRS", "ADAE", "ADLB", "ADEX")
+DATASETS = ("ADSL", "ADTTE", "ADRS", "ADTR", "ADAE", "ADLB", "ADEX")
 TRACES_NAME = "traces.json"
 
 
@@ -122,29 +126,52 @@ def _check_subjects(frames: dict[str, pd.DataFrame]) -> None:
             )
 
 
-def derive_datasets(
-    spec: TrialSpec | str | Path,
-    raw_dir: str | Path,
-    *,
-    cutoff: dt.date | str | None = None,
-) -> TrialDerivation:
-    """Every analysis dataset of the trial in ``raw_dir`` (nothing written)."""
+@dataclass(frozen=True)
+class RawTrial:
+    """A trial's raw domains read through their contracts, with the spec they are read by."""
+
+    spec: TrialSpec
+    spec_info: dict[str, Any]
+    raw: RawData
+    warnings: tuple[str, ...]
+
+
+def read_trial(spec: TrialSpec | str | Path, raw_dir: str | Path) -> RawTrial:
+    """Read and check every raw domain of ``raw_dir`` (codes from the spec, subjects in DM)."""
     spec, spec_info = _spec_of(spec)
-    cut_date = _parse_cutoff(cutoff)
     raw = read_raw(raw_dir, allowed=allowed_codes(spec))
     _check_subjects(raw.frames)
-    warnings: list[str] = [
-        f"optional domain {d} absent: derivations using it skipped" for d in raw.absent
-    ]
+    warnings = [f"optional domain {d} absent: derivations using it skipped" for d in raw.absent]
     studies = sorted(set(raw.frames["DM"]["STUDYID"]))
     if studies != [spec.trial.id]:
         warnings.append(f"DM STUDYID {studies} differs from the spec's trial.id {spec.trial.id!r}")
-    cut = apply_cutoff(raw.frames, cut_date)
+    return RawTrial(spec, spec_info, raw, tuple(warnings))
+
+
+@dataclass(frozen=True)
+class Efficacy:
+    """The cut data with ADSL, the responses and ADTTE: what event counts need."""
+
+    cut: DataCut
+    adsl: pd.DataFrame
+    responses: Responses
+    adtte: Adtte
+    traces: dict[str, list[str]]
+
+
+def derive_efficacy(trial: RawTrial, cutoff: dt.date | None) -> Efficacy:
+    """Data cut, ADSL (with analysis sets and biomarker flags), responses and ADTTE."""
+    cut = apply_cutoff(trial.raw.frames, cutoff)
+    with file_terms(trial.raw, cut):
+        return _efficacy(trial, cut, cutoff)
+
+
+def _efficacy(trial: RawTrial, cut: DataCut, cutoff: dt.date | None) -> Efficacy:
+    spec, frames_in = trial.spec, trial.raw.frames
     frames = cut.frames
     traces: dict[str, list[str]] = {}
-
     adsl, adsl_traces = derive_adsl_core(
-        frames, spec, cutoff=cut_date, contacts=last_contact(raw.frames)
+        frames, spec, cutoff=cutoff, contacts=last_contact(frames_in)
     )
     _add_traces(traces, {s: [f"ADSL {t}" for t in lines] for s, lines in adsl_traces.items()})
     sets = populations.analysis_sets(frames["DM"], frames["EX"], frames["TR"])
@@ -168,30 +195,95 @@ def derive_datasets(
         traces.setdefault(b.usubjid, []).append(
             f"ADRS CBR = {'Y' if b.benefit else 'N'}: {b.trace}"
         )
-    adrs = derive_adrs(responses, adsl)
     adtte = derive_adtte(spec, adsl, responses, frames)
-    warnings.extend(adtte.warnings)
     for o in adtte.outcomes:
         traces.setdefault(o.usubjid, []).append(f"ADTTE {o.trace}")
+    return Efficacy(cut, adsl, responses, adtte, traces)
 
-    datasets: dict[str, pd.DataFrame] = {"ADSL": adsl, "ADTTE": adtte.frame, "ADRS": adrs}
+
+def derive_datasets(
+    spec: TrialSpec | str | Path,
+    raw_dir: str | Path,
+    *,
+    cutoff: dt.date | str | None = None,
+) -> TrialDerivation:
+    """Every analysis dataset of the trial in ``raw_dir`` (nothing written)."""
+    cut_date = _parse_cutoff(cutoff)
+    trial = read_trial(spec, raw_dir)
+    eff = derive_efficacy(trial, cut_date)
+    with file_terms(trial.raw, eff.cut):
+        return _finish_all(trial, eff, cut_date, list(trial.warnings))
+
+
+def _finish_all(
+    trial: RawTrial, eff: Efficacy, cut_date: dt.date | None, warnings: list[str]
+) -> TrialDerivation:
+    """ADRS, ADTR, ADAE, ADLB, ADEX on top of the efficacy part; every dataset finished."""
+    spec, raw = trial.spec, trial.raw
+    cut, adsl, responses, adtte, traces = eff.cut, eff.adsl, eff.responses, eff.adtte, eff.traces
+    frames = cut.frames
+    settings = responses.settings
+    adrs = derive_adrs(responses, adsl)
+    warnings.extend(adtte.warnings)
+
+    adtr = derive_adtr(responses.recist, adsl, visits=responses.visits)
+    _add_traces(traces, adtr_traces(adtr))
+    datasets: dict[str, pd.DataFrame] = {
+        "ADSL": adsl,
+        "ADTTE": adtte.frame,
+        "ADRS": adrs,
+        "ADTR": adtr,
+    }
     window = spec.derivation.teae_window_days
     adae = safety.derive_adae(frames["AE"], adsl, window_days=window)
     datasets["ADAE"] = adae.to_frame()
     _add_subject_traces(traces, adae.traces)
+    _add_traces(traces, teae_traces(datasets["ADAE"], adsl))
     if "LB" in frames:
         adlb = labs.derive_adlb(frames["LB"], adsl, window_days=window)
         datasets["ADLB"] = adlb.to_frame()
         _add_subject_traces(traces, adlb.traces)
     adex = exposure.derive_adex(
-        frames["EX"], adsl, plans=exposure.dose_plans(spec), arm_column="ACTARMCD"
+        frames["EX"],
+        adsl,
+        plans=exposure.dose_plans(spec),
+        starting_dose=spec.derivation.starting_dose,
+        planned_period=spec.derivation.planned_period,
+        arm_column="ACTARMCD",
     )
     datasets["ADEX"] = adex.to_frame()
     _add_subject_traces(traces, adex.traces)
 
     datasets = {name: _finish(name, frame, adsl, cut_date) for name, frame in datasets.items()}
-    log = _log(spec, spec_info, raw, cut, settings, adtte, datasets, warnings)
+    log = _log(spec, trial.spec_info, raw, cut, settings, adtte, datasets, warnings)
     return TrialDerivation(datasets, log, traces, responses, adtte)
+
+
+@contextmanager
+def file_terms(raw: RawData, cut: DataCut) -> Iterator[None]:
+    """Re-raise a :class:`DataError` of a derivation in the terms of the raw file: the
+    dataset named with its file and the row of the file, even when the data cut removed
+    rows before it (the derivations see the cut frames)."""
+    try:
+        yield
+    except DataError as error:
+        raise _in_file_terms(error, raw, cut) from None
+
+
+def _in_file_terms(error: DataError, raw: RawData, cut: DataCut) -> DataError:
+    named = str(error.details.get("dataset", ""))
+    domain = named.split(" ")[0]
+    row = error.details.get("row")
+    if domain not in raw.files or named != domain:
+        return error
+    file_name = Path(raw.files[domain]["path"]).name
+    message = f"{domain} ({file_name})" + error.message.removeprefix(domain)
+    details = {**error.details, "dataset": f"{domain} ({file_name})"}
+    if isinstance(row, int) and cut.file_row(domain, row) != row:
+        details["row"] = cut.file_row(domain, row)
+        message = message.replace(f"row {row}:", f"row {details['row']}:", 1)
+        message += f" (row {row} of the data cut at {cut.cutoff})"
+    return DataError(message, **details)
 
 
 def _add_traces(traces: dict[str, list[str]], new: dict[str, list[str]]) -> None:
@@ -222,7 +314,33 @@ def _finish(
     first = ["STUDYID", "USUBJID"]
     frame = frame[first + [c for c in frame.columns if c not in first]]
     checked = conform(frame, ADAM[name], dataset=f"{name} (derived)")
-    return checked
+    return normalize_types(checked)
+
+
+def normalize_types(frame: pd.DataFrame) -> pd.DataFrame:
+    """One representation per kind of column in every written dataset.
+
+    The contract columns are typed by :func:`conform` (dates ``datetime64[ns]``, text
+    ``object`` with None). Extra columns follow the same rule: a column of ``datetime.date``
+    objects (what the safety derivations return) becomes ``datetime64[ns]`` with NaT, so that
+    every format writes it as a date (CSV ISO text, Parquet date, SAS ``DATE9.``); pandas
+    ``string`` columns become ``object`` with None.
+    """
+    out = frame.copy()
+    for name in out.columns:
+        series = out[name]
+        if isinstance(series.dtype, pd.StringDtype):
+            out[name] = pd.Series(
+                [None if pd.isna(v) else str(v) for v in series], index=out.index, dtype=object
+            )
+        elif series.dtype == object and _all_dates(series):
+            out[name] = pd.to_datetime(series.astype(object)).astype("datetime64[ns]")
+    return out
+
+
+def _all_dates(series: pd.Series) -> bool:
+    values = [v for v in series if not is_missing(v)]
+    return bool(values) and all(isinstance(v, dt.date) for v in values)
 
 
 def _counts(datasets: dict[str, pd.DataFrame]) -> dict[str, Any]:

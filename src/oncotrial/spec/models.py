@@ -321,6 +321,11 @@ class DesignBlock(SpecModel):
     ]
     summary: str = Field(min_length=1)
     published: dict[str, Any] = Field(default_factory=dict)
+    computed: dict[str, Any] = Field(
+        default_factory=dict,
+        description="What the design calculator gives for this block (events, patients), "
+        "recorded so the spec reads on its own; a test keeps it equal to the calculator",
+    )
 
 
 class Population(SpecModel):
@@ -395,6 +400,16 @@ class Derivation(SpecModel):
     )
     missed_assessments: int = Field(
         2, ge=1, description="Missed scheduled tumour assessments before an event is censored"
+    )
+    starting_dose: Literal["protocol", "first"] = Field(
+        "protocol",
+        description="Reference dose of RDI and dose reductions: the regimen's dose (protocol) "
+        "or each subject's first administered dose (first)",
+    )
+    planned_period: Literal["schedule", "elapsed"] = Field(
+        "schedule",
+        description="Planned dose over the scheduled dosing days between first and last dose "
+        "(schedule) or over the elapsed time (elapsed)",
     )
 
 
