@@ -716,13 +716,7 @@ def _subgroups(
     for s in names:
         if s not in frame.columns:
             frame[s] = strata[s].to_numpy()  # type: ignore[index]
-    notes = []
-    base = resolve(profile)
-    if conv.conf_type != base.conf_type:
-        notes.append(
-            f"subgroup medians use the {profile} profile's {base.conf_type} CI "
-            f"transform, not {conv.conf_type}"
-        )
+    notes: list[str] = []
     table = subgroup_analysis(
         frame,
         time_col,
@@ -732,6 +726,7 @@ def _subgroups(
         reference=ref,
         strata=names or None,
         profile=profile,
+        conf_type=conv.conf_type,
         ties=conv.ties,
         conf_level=conv.conf_level,
     )

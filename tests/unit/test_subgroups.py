@@ -193,3 +193,29 @@ def test_interaction_p_is_a_probability_and_rows_are_complete(seed: int) -> None
     assert frame["experimental_n"].iloc[1:3].sum() == frame["experimental_n"].iloc[0]
     for test in table.interactions:
         assert math.isnan(test.p) or 0.0 <= test.p <= 1.0
+
+
+def test_conf_type_and_ties_override_the_profile() -> None:
+    from oncotrial.stats.km import kaplan_meier
+
+    df = trial()
+    table = subgroup_analysis(
+        df,
+        "pfs",
+        "progressed",
+        "arm",
+        ["visceral"],
+        reference="ET",
+        conf_type="log-log",
+        ties="breslow",
+    )
+    assert (table.conventions.conf_type, table.conventions.ties) == ("log-log", "breslow")
+    yes = next(r for r in table.rows if r.level == "Yes")
+    mask = (df.visceral == "Yes") & (df.arm == "ET")
+    km = kaplan_meier(df.pfs[mask], df.progressed[mask], conf_type="log-log")
+    plain = kaplan_meier(df.pfs[mask], df.progressed[mask])
+    assert (yes.control.median_lower, yes.control.median_upper) == km.median_ci
+    assert km.median_ci != plain.median_ci  # the override changes the numbers
+    sub = df[df.visceral == "Yes"]
+    hr = cox(sub.pfs, sub.progressed, sub[["arm"]], ties="breslow", reference={"arm": "ET"})
+    assert yes.hr == pytest.approx(hr.terms[0].hr, rel=1e-12)

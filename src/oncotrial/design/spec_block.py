@@ -8,7 +8,8 @@ trial spec examples: ``hazard_ratio`` (hr), ``allocation_ratio`` (ratio), ``accr
 ``futility: non-binding`` / ``binding`` is read as the binding flag; the kind of bound then
 comes from ``futility_bounds`` (fixed z bounds) or ``beta_spending``.
 Keys describing, not parametrising, the design (``type``, ``summary``, ``published``,
-``n``, ``accrual_rate_per_month``) are ignored.
+``computed`` (the calculator's own numbers, recorded), ``n``, ``accrual_rate_per_month``) are
+ignored.
 """
 
 from __future__ import annotations
@@ -35,7 +36,15 @@ _WEEKS = {
     "median_control_weeks": "median_control",
     "median_experimental_weeks": "median_experimental",
 }
-_DESCRIPTIVE = {"type", "summary", "published", "n", "n_per_arm", "accrual_rate_per_month"}
+_DESCRIPTIVE = {
+    "type",
+    "summary",
+    "published",
+    "computed",
+    "n",
+    "n_per_arm",
+    "accrual_rate_per_month",
+}
 _ARGUMENTS = set(inspect.signature(survival_design).parameters)
 
 

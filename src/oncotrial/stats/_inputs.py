@@ -41,6 +41,9 @@ def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
         raise DataError(f"column {name!r}: expected a 1-dimensional array", column=name)
     if times.size == 0:
         raise DataError(f"column {name!r}: no rows; at least one subject is needed", column=name)
+    low, high = times.min(), times.max()  # NaN propagates into both
+    if low >= 0 and high < np.inf:
+        return times
     missing = np.isnan(times)
     if missing.any():
         i = _first_bad(missing)
@@ -79,6 +82,11 @@ def as_events(values: ArrayLike, name: str = "event", n: int | None = None) -> n
     _check_length(raw, name, n)
     if raw.dtype == bool:
         return raw.astype(np.int8)
+    binary = (
+        raw.dtype.kind in "iu" and raw.ndim == 1 and raw.size > 0 and raw.min() >= 0
+    ) and raw.max() <= 1
+    if binary:
+        return raw.astype(np.int8, copy=False)
     numeric = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
     bad = ~np.isin(numeric, (0.0, 1.0))
     if bad.any():

@@ -28,6 +28,7 @@ A limit that does not exist (e.g. any log-type limit where S = 0) is NaN, never 
 
 from __future__ import annotations
 
+import bisect
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -39,66 +40,10 @@ from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import InputError
 from oncotrial.results import Result
 from oncotrial.stats._inputs import ArrayLike, as_events, as_times
+from oncotrial.stats.risk_table import RiskTable, risk_table
 
 QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 """Two survival values closer than this are equal (R ``quantile.survfit`` ``tolerance``)."""
-
-_INT_COUNT_LIMIT = 1 << 26
-
-
-# --------------------------------------------------------------------------- counting
-
-
-def event_time_counts(
-    time: np.ndarray, event: np.ndarray
-) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct times with subjects at risk, events and censorings at each.
-
-    Integer-valued times of moderate range are counted with ``np.bincount`` (no sort);
-    other times are sorted once (``np.sort`` of the values, not an argsort) and events are
-    located in the sorted event times with ``searchsorted``.
-    """
-    n = time.shape[0]
-    ev = event.astype(bool, copy=False)
-    if _integer_valued(time, n):
-        t_int = time.astype(np.int64)
-        total = np.bincount(t_int)
-        died = np.bincount(t_int[ev], minlength=total.shape[0])
-        present = np.flatnonzero(total)
-        at_risk = n - np.concatenate(([0], np.cumsum(total)[:-1]))
-        n_event = died[present].astype(np.int64)
-        return (
-            present.astype(float),
-            at_risk[present].astype(np.int64),
-            n_event,
-            total[present].astype(np.int64) - n_event,
-        )
-    sorted_t = np.sort(time)
-    uniq, starts, counts = _runs(sorted_t)
-    ev_uniq, _, ev_counts = _runs(np.sort(time[ev]))
-    n_event = np.zeros(uniq.shape[0], dtype=np.int64)
-    n_event[np.searchsorted(uniq, ev_uniq)] = ev_counts
-    return uniq, (n - starts).astype(np.int64), n_event, counts - n_event
-
-
-def _runs(sorted_values: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Distinct values of a sorted array, where each run starts, and its length."""
-    size = sorted_values.shape[0]
-    if size == 0:
-        empty = np.zeros(0, dtype=np.int64)
-        return sorted_values, empty, empty
-    starts = np.flatnonzero(np.concatenate(([True], sorted_values[1:] != sorted_values[:-1])))
-    return sorted_values[starts], starts, np.diff(np.append(starts, size)).astype(np.int64)
-
-
-def _integer_valued(time: np.ndarray, n: int) -> bool:
-    if n == 0:
-        return False
-    top = float(time.max())
-    if top > _INT_COUNT_LIMIT or top > 8 * n + 1024:
-        return False
-    return bool(np.array_equal(time, np.floor(time)))
-
 
 # --------------------------------------------------------------------------- intervals
 
@@ -178,6 +123,45 @@ def _findq_r(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
         return int(order[np.searchsorted(grid, p, "left")])
 
     return _findq_r_finish(x, lookup(tol), lookup(-tol), last_y, p, tol, xmax)
+
+
+def _non_increasing(curve: np.ndarray) -> bool:
+    """True if the curve has no NaN and never rises (then ``1 - curve`` is sorted)."""
+    if curve.size == 0 or np.isnan(curve[0]):
+        return False
+    return bool(np.all(curve[1:] <= curve[:-1]))  # False at any NaN
+
+
+def _findq_r_sorted(time: np.ndarray, curve: np.ndarray, p: float, tol: float) -> float:
+    """:func:`_findq_r_monotone` for a curve without NaN that never rises, by bisection.
+
+    Same comparisons as the array version on ``x = (0, time)`` and ``y = (0, 1 - curve)``,
+    evaluated only at the O(log n) points a binary search visits.
+    """
+    size = curve.size + 1
+
+    def y(i: int) -> float:
+        return 0.0 if i == 0 else 1.0 - float(curve[i - 1])
+
+    def x(i: int) -> float:
+        return 0.0 if i == 0 else float(time[i - 1])
+
+    last = y(size - 1)
+    if last < p:
+        return float("nan")
+
+    def lookup(shift: float) -> int | None:
+        if p < y(0) + shift or p > last + shift:
+            return None
+        return bisect.bisect_left(range(size), p, key=lambda i: y(i) + shift)
+
+    i1, i2 = lookup(tol), lookup(-tol)
+    xmax = x(size - 1)
+    if i1 is not None and abs(p - last) < tol:
+        return (x(i1) + xmax) / 2.0
+    if i1 is None or i2 is None:
+        return float("nan")
+    return (x(i1) + x(i2)) / 2.0
 
 
 def _findq_r_monotone(
@@ -314,11 +298,16 @@ class KaplanMeier(Result):
                 f"p: {p!r} is outside (0, 1); e.g. 0.5 for the median", field="p", value=p
             )
         find = _findq_sas if self.conventions.quantile_rule == "sas" else _findq_r
-        x = np.concatenate(([0.0], self.time))
-        return tuple(  # type: ignore[return-value]
-            find(x, np.concatenate(([0.0], 1.0 - curve)), p, QUANTILE_TOLERANCE)
-            for curve in (self.survival, self.lower, self.upper)
-        )
+        x: np.ndarray | None = None
+        out = []
+        for curve in (self.survival, self.lower, self.upper):
+            if find is _findq_r and _non_increasing(curve):
+                out.append(_findq_r_sorted(self.time, curve, p, QUANTILE_TOLERANCE))
+                continue
+            if x is None:
+                x = np.concatenate(([0.0], self.time))
+            out.append(find(x, np.concatenate(([0.0], 1.0 - curve)), p, QUANTILE_TOLERANCE))
+        return out[0], out[1], out[2]
 
     def survival_at(self, times: ArrayLike) -> Landmarks:
         """S(t) with SE and CI at each requested time (R ``summary(fit, times, extend=TRUE)``).
@@ -411,16 +400,17 @@ def kaplan_meier(
     conv = conventions or resolve(profile, conf_type=conf_type, conf_level=conf_level)
     t = as_times(time)
     e = as_events(event, n=t.shape[0])
-    return _from_counts(*event_time_counts(t, e), conv)
+    return from_risk_table(risk_table(t, e).columns([0]), conv)
 
 
-def _from_counts(
-    uniq: np.ndarray,
-    n_risk: np.ndarray,
-    n_event: np.ndarray,
-    n_censor: np.ndarray,
-    conv: Conventions,
-) -> KaplanMeier:
+def from_risk_table(table: RiskTable, conv: Conventions) -> KaplanMeier:
+    """Kaplan-Meier curve of a one-column :class:`RiskTable` (every row an observed time)."""
+    uniq, n_risk, n_event, n_censor = (
+        table.time,
+        table.n_risk[0],
+        table.n_event[0],
+        table.n_censor[0],
+    )
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.cumprod(1.0 - n_event / n_risk)
         se_cumhaz = np.sqrt(greenwood_cumhaz_variance(n_risk, n_event))

@@ -39,7 +39,7 @@ from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import DataError, InputError
 from oncotrial.results import Result
 from oncotrial.stats._inputs import ArrayLike, as_events, as_groups, as_times
-from oncotrial.stats.km import _integer_valued, _runs
+from oncotrial.stats.risk_table import RiskTable, risk_table
 
 
 @dataclass(frozen=True, eq=False)
@@ -109,7 +109,43 @@ def logrank(
     conventions: Conventions | None = None,
 ) -> LogRankResult:
     """k-sample (stratified, weighted) log-rank test; see the module docstring."""
-    conv = conventions or resolve("r")
+    x = prepare(time, event, group, strata, rho, gamma, reference)
+    if x.s_codes is None:
+        sums = stratum_sums(risk_table(x.time, x.event, x.codes, x.k), rho, gamma)
+    else:
+        sums = stratified_sums(
+            x.time, x.event, x.codes, x.k, x.s_codes, len(x.strata or ()), rho, gamma
+        )
+    return test_result(x, sums, rho, gamma, conventions or resolve("r"))
+
+
+@dataclass(frozen=True)
+class Prepared:
+    """Validated inputs of a log-rank test: arrays, group and stratum codes, reference."""
+
+    time: np.ndarray
+    event: np.ndarray
+    levels: tuple[Any, ...]
+    codes: np.ndarray
+    reference: Any
+    strata: tuple[Any, ...] | None
+    s_codes: np.ndarray | None
+
+    @property
+    def k(self) -> int:
+        return len(self.levels)
+
+
+def prepare(
+    time: ArrayLike,
+    event: ArrayLike,
+    group: ArrayLike,
+    strata: ArrayLike | None,
+    rho: float,
+    gamma: float,
+    reference: Any,
+) -> Prepared:
+    """Validate the inputs of :func:`logrank` (clear errors naming column, row and value)."""
     t = as_times(time)
     n = t.shape[0]
     e = as_events(event, n=n)
@@ -119,7 +155,6 @@ def logrank(
             raise InputError(
                 f"{name}: {value!r} is invalid; use a number >= 0", field=name, value=value
             )
-    k = len(levels)
     ref = levels[0] if reference is None else reference
     if ref not in levels:
         raise InputError(
@@ -127,31 +162,32 @@ def logrank(
             field="reference",
             value=str(reference),
         )
-    obs, exp, var = np.zeros(k), np.zeros(k), np.zeros((k, k))
-    strata_levels: tuple[Any, ...] | None = None
-    if strata is None:
-        parts = [(t, e, codes)]
-    else:
+    strata_levels, s_codes = (None, None)
+    if strata is not None:
         strata_levels, s_codes = group_codes(strata, "strata", n, min_levels=1)
-        parts = [(t[m], e[m], codes[m]) for m in (s_codes == i for i in range(len(strata_levels)))]
-    integer = _integer_valued(t, n)
-    for ts, es, gs in parts:
-        n_risk, n_event = risk_tables(ts, es, gs, k, integer)
-        o, x, v = _weighted_sums(n_risk, n_event, rho, gamma)
-        obs += o
-        exp += x
-        var += v
+    return Prepared(t, e, levels, codes, ref, strata_levels, s_codes)
+
+
+def test_result(
+    x: Prepared,
+    sums: tuple[np.ndarray, np.ndarray, np.ndarray],
+    rho: float,
+    gamma: float,
+    conv: Conventions,
+) -> LogRankResult:
+    """Chi-square, df, p and the signed z from the summed O, E and V."""
+    obs, exp, var = sums
     chisq, df = _chisq(obs, exp, var)
     p_value = float(sps.chi2.sf(chisq, df)) if df > 0 else 1.0  # as survdiff
     z = p_one = None
-    if k == 2:
-        other = 1 if levels[0] == ref else 0
+    if x.k == 2:
+        other = 1 if x.levels[0] == x.reference else 0
         if var[other, other] > 0:
             z = float((obs[other] - exp[other]) / np.sqrt(var[other, other]))
             p_one = float(sps.norm.cdf(z))
     return LogRankResult(
-        groups=tuple(levels),
-        n=np.bincount(codes, minlength=k),
+        groups=tuple(x.levels),
+        n=np.bincount(x.codes, minlength=x.k),
         observed=obs,
         expected=exp,
         variance=var,
@@ -160,10 +196,10 @@ def logrank(
         p_value=p_value,
         z=z,
         p_one_sided=p_one,
-        reference=ref,
+        reference=x.reference,
         rho=float(rho),
         gamma=float(gamma),
-        strata=strata_levels,
+        strata=x.strata,
         conventions=conv,
     )
 
@@ -175,6 +211,12 @@ def group_codes(
     arr = values if isinstance(values, np.ndarray) else None
     if arr is not None and arr.ndim == 1 and arr.dtype.kind in "biu" and arr.shape[0] == n:
         lo, hi = (int(arr.min()), int(arr.max())) if n else (0, -1)
+        if n and hi - lo <= 1 and arr.dtype.kind != "b":
+            levels = tuple(int(v) for v in range(lo, hi + 1))
+            if len(levels) < min_levels:
+                as_groups(arr, name=name, n=n, min_levels=min_levels)  # raises the shared error
+            codes = arr.astype(np.int64, copy=False)
+            return levels, codes - lo if lo else codes
         if n and lo >= 0 and hi < 4 * n + 1024:
             as_int = arr.astype(np.int64)
             present = np.flatnonzero(np.bincount(as_int))
@@ -201,55 +243,106 @@ def group_codes(
     return levels, codes
 
 
-def risk_tables(
-    time: np.ndarray, event: np.ndarray, code: np.ndarray, k: int, integer: bool
-) -> tuple[np.ndarray, np.ndarray]:
-    """Numbers at risk and events per group (columns) at each distinct event time (rows)."""
-    ev = event.astype(bool, copy=False)
-    if time.size == 0 or not ev.any():
-        return np.zeros((0, k)), np.zeros((0, k))
-    if integer:
-        t_int = time.astype(np.int64)
-        width = int(t_int.max()) + 1
-        key = code * width + t_int
-        total = np.bincount(key, minlength=k * width).reshape(k, width)
-        died = np.bincount(key[ev], minlength=k * width).reshape(k, width)
-        cols = np.flatnonzero(died.sum(axis=0))
-        at_risk = np.cumsum(total[:, ::-1], axis=1)[:, ::-1]
-        return at_risk[:, cols].T.astype(float), died[:, cols].T.astype(float)
-    per_group = [np.sort(time[code == g]) for g in range(k)]
-    per_group_ev = [_runs(np.sort(time[(code == g) & ev])) for g in range(k)]
-    merged = np.sort(np.concatenate([u for u, _, _ in per_group_ev]), kind="stable")
-    grid = _runs(merged)[0]
-    n_risk = np.empty((grid.size, k))
-    n_event = np.zeros((grid.size, k))
-    for g in range(k):
-        n_risk[:, g] = per_group[g].size - np.searchsorted(per_group[g], grid, "left")
-        ev_uniq, _, ev_counts = per_group_ev[g]
-        n_event[np.searchsorted(grid, ev_uniq), g] = ev_counts
-    return n_risk, n_event
+JOINT_LABELS = 16
+"""Up to this many (stratum, group) labels are counted in one table; more, stratum by stratum."""
 
 
-def _weighted_sums(
-    n_risk: np.ndarray, n_event: np.ndarray, rho: float, gamma: float
+def stratified_sums(
+    t: np.ndarray,
+    e: np.ndarray,
+    codes: np.ndarray,
+    k: int,
+    s_codes: np.ndarray,
+    n_strata: int,
+    rho: float,
+    gamma: float,
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    k = n_risk.shape[1]
-    if n_risk.shape[0] == 0:
-        return np.zeros(k), np.zeros(k), np.zeros((k, k))
-    n = n_risk.sum(axis=1)
-    d = n_event.sum(axis=1)
-    if rho == 0 and gamma == 0:
-        w = np.ones_like(n)
+    """O, E and V summed over strata (each stratum its own risk sets)."""
+    obs, exp, var = np.zeros(k), np.zeros(k), np.zeros((k, k))
+    if n_strata * k <= JOINT_LABELS:
+        table = risk_table(t, e, s_codes * k + codes, n_strata * k)
+        parts = [table.labels(s * k, k) for s in range(n_strata)]
     else:
-        s_left = np.concatenate(([1.0], np.cumprod(1.0 - d / n)[:-1]))
+        parts = []
+        for s in range(n_strata):
+            m = s_codes == s
+            parts.append(risk_table(t[m], e[m], codes[m], k))
+    for part in parts:
+        o, x, v = stratum_sums(part, rho, gamma)
+        obs += o
+        exp += x
+        var += v
+    return obs, exp, var
+
+
+def stratum_sums(
+    table: RiskTable, rho: float, gamma: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """O, E, V of one stratum from its label-major risk table.
+
+    Times without events add exactly nothing, so they are kept unless some time has nobody
+    of this stratum at risk (a joint table of several strata), where they are dropped.
+    """
+    k = table.n_risk.shape[0]
+    n = _sum_rows(table.n_risk)
+    if n.size and n.min() == 0:
+        rows = np.flatnonzero(_sum_rows(table.n_event))
+        n_risk = [table.n_risk[g].take(rows) for g in range(k)]
+        n_event = [table.n_event[g].take(rows) for g in range(k)]
+        n = n.take(rows)
+    else:
+        n_risk = list(table.n_risk)
+        n_event = list(table.n_event)
+    return weighted_sums(n_risk, n_event, n, rho, gamma)
+
+
+def _sum_rows(a: np.ndarray) -> np.ndarray:
+    out = a[0].copy()
+    for row in a[1:]:
+        out += row
+    return out
+
+
+def _dot(a: np.ndarray, b: np.ndarray) -> float:
+    # einsum, not BLAS: a threaded ddot is slower than one pass here (and contends for cores)
+    return float(np.einsum("i,i->", a, b))
+
+
+def weighted_sums(
+    n_risk: list[np.ndarray],
+    n_event: list[np.ndarray],
+    n: np.ndarray,
+    rho: float,
+    gamma: float,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """O, E and V (module docstring) from per-group counts at each time (``n`` > 0)."""
+    k = len(n_risk)
+    obs, exp, var = np.zeros(k), np.zeros(k), np.zeros((k, k))
+    if n.size == 0:
+        return obs, exp, var
+    nf = n.astype(float)
+    d = n_event[0].astype(float)
+    for died in n_event[1:]:
+        d += died
+    frac = [risk / nf for risk in n_risk]
+    scale = d * (nf - d)
+    np.divide(scale, nf - 1.0, out=scale, where=nf > 1)
+    scale[nf <= 1] = 0.0
+    if rho == 0 and gamma == 0:
+        obs[:] = [float(died.sum()) for died in n_event]
+        d_w = d
+    else:
+        s_left = np.concatenate(([1.0], np.cumprod(1.0 - d / nf)[:-1]))
         w = s_left**rho * (1.0 - s_left) ** gamma
-    frac = n_risk / n[:, None]
-    obs = (w[:, None] * n_event).sum(axis=0)
-    exp = (w[:, None] * d[:, None] * frac).sum(axis=0)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        scale = np.where(n > 1, w**2 * d * (n - d) / (n - 1), 0.0)
-    weighted = frac * scale[:, None]
-    var = np.diag(weighted.sum(axis=0)) - weighted.T @ frac
+        obs[:] = [_dot(died.astype(float), w) for died in n_event]
+        d_w = d * w
+        scale *= w * w
+    for g in range(k):
+        exp[g] = _dot(frac[g], d_w)
+        q = frac[g] * scale
+        var[g, g] = float(q.sum())
+        for h in range(k):
+            var[g, h] -= _dot(q, frac[h])
     return obs, exp, var
 
 

@@ -375,6 +375,7 @@ def subgroup_analysis(
     reference: Any = None,
     strata: Sequence[str] | None = None,
     profile: str = "r",
+    conf_type: str | None = None,
     ties: str | None = None,
     conf_level: float | None = None,
     labels: dict[str, str] | None = None,
@@ -390,7 +391,9 @@ def subgroup_analysis(
             left out of that subgroup's rows and interaction test (counted in ``notes``).
         reference: the control arm level (HR = other arm vs it); default the first level.
         strata: stratification columns for every Cox model (PALMIRA's adjusted HR).
-        profile, ties, conf_level: conventions (median CI transform, Cox ties, level).
+        profile, conf_type, ties, conf_level: conventions (``conf_type``: the pointwise CI
+            transform the median CIs are read from; ``ties``: Cox ties; ``conf_level``: the
+            level of every CI), each overriding the profile.
         labels: display names of the subgroup columns, e.g. ``{"ecog": "ECOG PS"}``.
         endpoint: endpoint name in the display headers ("Median PFS (95% CI)").
     """
@@ -415,7 +418,7 @@ def subgroup_analysis(
         )
     ref = _pick(arm_levels, reference, "reference")
     exp_arm = next(v for v in arm_levels if v != ref)
-    conv = resolve(profile, ties=ties, conf_level=conf_level)
+    conv = resolve(profile, conf_type=conf_type, ties=ties, conf_level=conf_level)
     strata_frame = data[list(strata)] if strata else None
     labels = labels or {}
     notes: list[str] = []
