@@ -1,7 +1,8 @@
-"""``oncotrial randomize``: generate allocation lists and assess schemes before go-live.
+"""``oncotrial randomize``: allocation lists, scheme assessment, and the randomization service.
 
-The service commands (``serve``, ``init``, ``verify-audit``) are added to this group by the
-randomization-service module; the commands here are pure computations.
+``list`` and ``assess`` are pure computations. ``init``, ``serve``, ``verify-audit``,
+``export``, ``add-site`` and ``add-user`` run the central service
+(:mod:`oncotrial.randomize.service`, docs/RANDOMIZATION.md); they import it lazily.
 """
 
 from __future__ import annotations
@@ -242,3 +243,197 @@ def assess_command(
     )
     result = assess(designs, cohort, n_sims=sims, seed=seed)
     emit(result, json_mode=json_output, render=lambda c: c.print(result.summary(), markup=False))
+
+
+# --------------------------------------------------------------------------- the service
+# (oncotrial.randomize.service; imported inside the commands so the CLI starts fast)
+
+DbOption = Annotated[
+    str,
+    typer.Option(
+        "--db",
+        help="Database: a SQLite file path, sqlite:///PATH or postgresql+psycopg://USER@HOST/DB.",
+    ),
+]
+
+
+@app.command("init")
+def init_command(
+    spec: Annotated[Path, typer.Option("--spec", help="Trial spec YAML (arms, ratio, strata).")],
+    admin: Annotated[str, typer.Option("--admin", help="Username of the first admin.")],
+    db: DbOption = "randomization.db",
+    seed: Annotated[
+        int | None, typer.Option("--seed", help="List seed (default: a fresh random 63-bit one).")
+    ] = None,
+    list_size: Annotated[
+        int | None,
+        typer.Option("--list-size", help="Minimum slots per stratum (default: the spec's n)."),
+    ] = None,
+    scheme: Annotated[
+        str, typer.Option("--scheme", help="pbr (permuted blocks) or simple.")
+    ] = "pbr",
+    block_sizes: Annotated[
+        str | None,
+        typer.Option("--block-sizes", help="pbr block sizes (default: ratio sum and twice it)."),
+    ] = None,
+    blinded: Annotated[
+        bool, typer.Option("--blinded", help="Hide arms from site users (emergency unblinding).")
+    ] = False,
+    json_output: JsonOption = False,
+) -> None:
+    """Create the database, the trial, its allocation list and the first admin (token shown
+    once)."""
+    from oncotrial.randomize.service.trial import init_trial
+
+    sizes = _int_list(block_sizes, "block_sizes") if block_sizes else None
+    result = init_trial(
+        spec,
+        db,
+        admin,
+        seed=seed,
+        list_size=list_size,
+        scheme=scheme,
+        block_sizes=sizes,
+        blinded=blinded,
+    )
+    emit(result, json_mode=json_output, render=lambda c: c.print(result.summary(), markup=False))
+
+
+@app.command("serve")
+def serve_command(
+    db: DbOption,
+    spec: Annotated[
+        Path | None, typer.Option("--spec", help="Must be the spec used at init (checked).")
+    ] = None,
+    host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port")] = 8000,
+    workers: Annotated[int, typer.Option("--workers", help="uvicorn worker processes.")] = 1,
+    json_output: JsonOption = False,
+) -> None:
+    """Serve the randomization API (and web page) with uvicorn."""
+    import os
+
+    import uvicorn
+
+    from oncotrial.randomize.service.app import DB_ENV, SPEC_ENV, create_app
+    from oncotrial.randomize.service.db import normalize_url
+
+    url = normalize_url(db)
+    app_obj = create_app(url, spec)  # fails fast on a bad database or spec
+    if json_output:
+        emit({"url": f"http://{host}:{port}/api/v1", "db": url}, json_mode=True)
+    else:
+        note(f"serving {app_obj.title} on http://{host}:{port} (API under /api/v1)")
+    if workers > 1:
+        os.environ[DB_ENV] = url
+        os.environ[SPEC_ENV] = str(spec) if spec else ""
+        uvicorn.run(
+            "oncotrial.randomize.service.app:app_from_env",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_level="warning",
+        )
+    else:
+        uvicorn.run(app_obj, host=host, port=port, log_level="warning")
+
+
+@app.command("verify-audit")
+def verify_audit_command(db: DbOption, json_output: JsonOption = False) -> None:
+    """Recompute the audit hash chain and cross-check assignments and list; exit 1 on a break."""
+    from oncotrial.randomize.service.audit import verify_audit
+
+    result = verify_audit(db)
+    emit(result, json_mode=json_output, render=lambda c: c.print(result.summary(), markup=False))
+    if not result.ok:
+        raise typer.Exit(1)
+
+
+@app.command("export")
+def export_command(
+    db: DbOption,
+    out: Annotated[Path, typer.Option("--out", help="Output file: .csv or .parquet.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Write the assignments with CDISC names (USUBJID, SITEID, ARMCD, ARM, RANDDT, strata)."""
+    from oncotrial.randomize.service.core import RandomizationService
+
+    fmt = out.suffix.lower().lstrip(".")
+    if fmt not in ("csv", "parquet"):
+        raise InputError(
+            f"--out: {out} must end in .csv or .parquet", argument="out", value=str(out)
+        )
+    service = RandomizationService.open(db)
+    try:
+        data = service.export_bytes("cli", fmt)
+    finally:
+        service.close()
+    out.write_bytes(data)
+    payload = {"out": str(out), "format": fmt, "bytes": len(data)}
+    note(f"wrote {out}")
+    emit(payload, json_mode=json_output)
+
+
+@app.command("add-site")
+def add_site_command(
+    db: DbOption,
+    code: Annotated[str, typer.Option("--code", help="Site code, e.g. S01.")],
+    name: Annotated[str, typer.Option("--name", help="Site name.")],
+    json_output: JsonOption = False,
+) -> None:
+    """Add a site (audited with actor 'cli')."""
+    from oncotrial.randomize.service.core import RandomizationService
+
+    service = RandomizationService.open(db)
+    try:
+        site = service.create_site("cli", code, name)
+    finally:
+        service.close()
+    emit(site, json_mode=json_output)
+
+
+@app.command("add-user")
+def add_user_command(
+    db: DbOption,
+    username: Annotated[str, typer.Option("--username")],
+    role: Annotated[str, typer.Option("--role", help="admin, statistician or site.")],
+    site: Annotated[str | None, typer.Option("--site", help="Site code (role site).")] = None,
+    password_env: Annotated[
+        str | None,
+        typer.Option(
+            "--password-env", help="Name of an environment variable holding a web password."
+        ),
+    ] = None,
+    json_output: JsonOption = False,
+) -> None:
+    """Add a user and print an API token for them once (audited with actor 'cli')."""
+    import os
+
+    from oncotrial.randomize.service.core import RandomizationService
+
+    password = None
+    if password_env:
+        password = os.environ.get(password_env)
+        if password is None:
+            raise InputError(
+                f"--password-env: environment variable {password_env!r} is not set",
+                argument="password_env",
+                value=password_env,
+            )
+    service = RandomizationService.open(db)
+    try:
+        user = service.create_user("cli", username, role, site, password)
+        token, _ = service.issue_token("cli", username, "cli")
+    finally:
+        service.close()
+    payload = {**user, "token": token}
+    emit(
+        payload,
+        json_mode=json_output,
+        render=lambda c: c.print(
+            f"user {username!r} ({role}{', site ' + site if site else ''}); API token (shown "
+            f"once):\n  {token}",
+            markup=False,
+        ),
+    )
