@@ -140,7 +140,7 @@ def test_missing_required_domain(tmp_path: Path) -> None:
 
 def test_read_raw_lists_absent_and_ignored(tmp_path: Path) -> None:
     raw = read_raw(MINI)
-    assert raw.absent == ("RS", "GF")
+    assert raw.absent == ("RS", "GF", "MI")
     assert raw.ignored == ("truth.csv",)
     assert len(raw.files["DM"]["sha256"]) == 64
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
@@ -59,6 +59,11 @@ class Contract:
     key: tuple[str, ...] = ()
     extra_columns: bool = True  # other columns are kept as read
     notes: str = ""
+    # checks across the columns of a row after typing (e.g. MI results per test); raises
+    # DataError naming dataset, row, column and value
+    check: Callable[[pd.DataFrame, str], None] | None = field(
+        default=None, compare=False, repr=False
+    )
     _by_name: dict[str, Column] = field(default_factory=dict, compare=False, repr=False)
 
     def __post_init__(self) -> None:
@@ -102,6 +107,16 @@ CM_SUBCATEGORIES = (
     "RADIOTHERAPY",
     "OTHER",
 )
+
+MI_TESTS = ("ER", "PGR", "HER2", "HER2ISH", "KI67")
+
+
+def _mi_results(frame: pd.DataFrame, dataset: str) -> None:
+    # the result syntax of each MI test lives with the IHC rules that read it
+    from oncotrial.derive.ihc import check_results
+
+    check_results(frame, dataset)
+
 
 RAW: dict[str, Contract] = {
     "DM": Contract(
@@ -225,6 +240,22 @@ RAW: dict[str, Contract] = {
             _c("GFDTC", "date", nullable=False),
         ),
     ),
+    "MI": Contract(
+        "MI",
+        "raw",
+        (
+            _id(),
+            _c("MITESTCD", "code", nullable=False, allowed=MI_TESTS),
+            _c("MISTRESC"),
+            _c("MISTRESN", "number", minimum=0, maximum=100),
+            _c("MISPEC", "code", nullable=False, allowed=("TISSUE",)),
+            _c("VISIT", nullable=False),
+            _c("MIDTC", "date", nullable=False),
+        ),
+        key=("USUBJID", "MITESTCD", "MISPEC", "VISIT", "MIDTC"),
+        notes="immunohistochemistry (optional): IHC flags of ADSL (oncotrial.derive.ihc)",
+        check=_mi_results,
+    ),
     "CM": Contract(
         "CM",
         "raw",
@@ -239,7 +270,7 @@ RAW: dict[str, Contract] = {
 }
 
 REQUIRED_DOMAINS = ("DM", "DS", "EX", "TR", "AE")
-OPTIONAL_DOMAINS = ("SC", "RS", "LB", "GF", "CM")
+OPTIONAL_DOMAINS = ("SC", "RS", "LB", "GF", "CM", "MI")
 
 _DCUT = _c("DCUTDT", "date")
 _STUDY = _c("STUDYID", nullable=False)
@@ -274,7 +305,8 @@ ADAM: dict[str, Contract] = {
             _DCUT,
         ),
         key=("USUBJID",),
-        notes="plus the spec's subject attributes under their spec names and biomarker flags",
+        notes="plus the spec's subject attributes under their spec names, biomarker flags "
+        "and IHC flags",
     ),
     "ADTTE": Contract(
         "ADTTE",
@@ -495,6 +527,8 @@ def conform(
             out[column.name] = _empty(column.type, len(df))
             continue
         out[column.name] = _conform_column(df[column.name].tolist(), column, codes, name)
+    if contract.check is not None:
+        contract.check(out, name)
     return out
 
 

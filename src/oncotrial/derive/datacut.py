@@ -27,6 +27,7 @@ RECORD_DATE = {
     "LB": "LBDTC",
     "GF": "GFDTC",
     "CM": "CMSTDTC",
+    "MI": "MIDTC",
 }
 
 
@@ -126,6 +127,7 @@ CONTACT_DATES = {
     "LB": ("LBDTC",),
     "GF": ("GFDTC",),
     "CM": ("CMSTDTC",),
+    "MI": ("MIDTC",),
 }
 
 

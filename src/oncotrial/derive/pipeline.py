@@ -1,7 +1,7 @@
 """``derive_trial``: raw trial data to every analysis dataset, a derivation log and traces.
 
 Order: read every raw domain through its contract -> apply the data cut -> ADSL core ->
-RECIST responses (ADRS) -> analysis sets and biomarker flags into ADSL -> ADTTE -> ADAE,
+RECIST responses (ADRS) -> analysis sets, biomarker and IHC flags into ADSL -> ADTTE -> ADAE,
 ADLB, ADEX. Every dataset gets STUDYID and DCUTDT, is checked against its contract, and all
 files are written at once (:func:`oncotrial.derive.datasets.write_outputs`). The log records
 the inputs with their sha256, the spec, the rule sets, the cutoff, what the cut changed,
@@ -22,7 +22,7 @@ from typing import Any
 import pandas as pd
 
 from oncotrial import __version__
-from oncotrial.derive import biomarkers, exposure, labs, populations, safety
+from oncotrial.derive import biomarkers, exposure, ihc, labs, populations, safety
 from oncotrial.derive._columns import is_missing
 from oncotrial.derive.adrs import Responses, ResponseSettings, derive_adrs, derive_responses
 from oncotrial.derive.adsl import derive_adsl_core
@@ -157,6 +157,7 @@ class Efficacy:
     responses: Responses
     adtte: Adtte
     traces: dict[str, list[str]]
+    pathology: ihc.IhcFlags | None = None  # IHC flags (optional MI domain)
 
 
 def derive_efficacy(trial: RawTrial, cutoff: dt.date | None) -> Efficacy:
@@ -184,6 +185,11 @@ def _efficacy(trial: RawTrial, cut: DataCut, cutoff: dt.date | None) -> Efficacy
         markers = biomarkers.derive_biomarker_flags(frames["GF"], adsl["USUBJID"])
         adsl = adsl.merge(markers.data, on="USUBJID", how="left")
         _add_subject_traces(traces, markers.traces)
+    pathology = None
+    if "MI" in frames:
+        pathology = ihc.derive_ihc_flags(frames["MI"], adsl)
+        adsl = adsl.merge(pathology.data, on="USUBJID", how="left")
+        _add_subject_traces(traces, pathology.traces)
 
     settings = ResponseSettings.from_spec(spec)
     responses = derive_responses(frames, adsl, settings)
@@ -198,7 +204,7 @@ def _efficacy(trial: RawTrial, cut: DataCut, cutoff: dt.date | None) -> Efficacy
     adtte = derive_adtte(spec, adsl, responses, frames)
     for o in adtte.outcomes:
         traces.setdefault(o.usubjid, []).append(f"ADTTE {o.trace}")
-    return Efficacy(cut, adsl, responses, adtte, traces)
+    return Efficacy(cut, adsl, responses, adtte, traces, pathology)
 
 
 def derive_datasets(
@@ -256,6 +262,8 @@ def _finish_all(
 
     datasets = {name: _finish(name, frame, adsl, cut_date) for name, frame in datasets.items()}
     log = _log(spec, trial.spec_info, raw, cut, settings, adtte, datasets, warnings)
+    if eff.pathology is not None:
+        log["settings"]["ihc"] = eff.pathology.settings()
     return TrialDerivation(datasets, log, traces, responses, adtte)
 
 

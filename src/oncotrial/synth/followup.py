@@ -83,7 +83,7 @@ class Builder:
         self.params = params
         self.pop = pop
         self.rows: dict[str, list[dict[str, Any]]] = {
-            k: [] for k in ("dm", "sc", "ds", "ex", "tr", "rs", "ae", "lb", "gf", "cm")
+            k: [] for k in ("dm", "sc", "ds", "ex", "tr", "rs", "ae", "lb", "gf", "cm", "mi")
         }
         self.dm_index: dict[int, dict[str, Any]] = {}
         self.truth: list[dict[str, Any]] = []

@@ -194,6 +194,15 @@ class SynthParams:
     esr1_baseline: float = 0.30  # assumption (BioPER/PADA-1 range)
     pik3ca_baseline: float = 0.35  # assumption
     esr1_acquired_3m: float = 0.08  # assumption
+    # baseline pathology (MI; all assumptions for an HR+/HER2-negative pretreated population)
+    er_bands: tuple[float, float, float] = (0.03, 0.12, 0.85)  # ER 1-10%, 15-65%, 70-100%
+    pgr_positive: float = 0.70
+    her2_probs: tuple[float, float, float] = (0.40, 0.40, 0.20)  # IHC 0, 1+, 2+ (ISH-negative)
+    her2_ish_recorded: float = 0.95  # an IHC 2+ sample has its ISH result in MI
+    ki67_median: float = 20.0  # percent; log-normal, log-scale sd below, within [1, 90]
+    ki67_sigma: float = 0.6
+    ki67_done: float = 0.85
+    second_sample: float = 0.30  # a recent metastatic biopsy besides the archival sample
 
     # --- true progression (calibrated; months). Piecewise-exponential hazards per arm
     hazard_breaks: tuple[float, ...] = (2.0, 4.0, 6.0, 9.0, 12.0)

@@ -8,7 +8,8 @@ The generator runs the trial forward, subject by subject, from independent rando
 (:mod:`oncotrial.spec.calendar`) with lesion measurements (:mod:`oncotrial.synth.tumour`);
 dosing (:mod:`oncotrial.synth.exposure`); adverse events and labs
 (:mod:`oncotrial.synth.safety`); disposition, subsequent therapy and ctDNA
-(:mod:`oncotrial.synth.followup`). Nothing after the data cutoff is written.
+(:mod:`oncotrial.synth.followup`); baseline pathology, MI (:mod:`oncotrial.synth.pathology`).
+Nothing after the data cutoff is written.
 The column contract is docs/DATA_MODEL.md; the model and its calibration docs/SYNTHETIC_TRIAL.md.
 """
 
@@ -26,13 +27,13 @@ from oncotrial.errors import InputError, SpecError
 from oncotrial.results import Result
 from oncotrial.spec.calendar import visit_offsets
 from oncotrial.spec.models import Assessment, TrialSpec
-from oncotrial.synth import exposure, followup, outcomes, safety, tumour
+from oncotrial.synth import exposure, followup, outcomes, pathology, safety, tumour
 from oncotrial.synth.allocation import accrual_dates, allocate
 from oncotrial.synth.draws import Draws
 from oncotrial.synth.params import PALMIRA, SynthParams
 from oncotrial.synth.population import make_sites, screened_population
 
-GENERATOR = "oncotrial-synth-v1"
+GENERATOR = "oncotrial-synth-v2"
 """Version of the generating algorithm: the same spec, seed, n and version give the same files."""
 
 COLUMNS: dict[str, tuple[str, ...]] = {
@@ -90,6 +91,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     ),
     "gf": ("USUBJID", "GFGENSYM", "GFSTRESC", "GFSPEC", "VISIT", "GFDTC"),
     "cm": ("USUBJID", "CMTRT", "CMCAT", "CMSCAT", "CMSTDTC"),
+    "mi": ("USUBJID", "MITESTCD", "MISTRESC", "MISTRESN", "MISPEC", "VISIT", "MIDTC"),
 }
 """Raw domains and their columns, in file order (docs/DATA_MODEL.md)."""
 
@@ -104,6 +106,7 @@ STREAMS = {
     "safety": 7,
     "exposure": 8,
     "followup": 9,
+    "pathology": 10,
 }
 
 
@@ -244,6 +247,9 @@ def generate_trial(
             tumour_plan,
             cycle_days,
             draws,
+        )
+        builder.rows["mi"].extend(
+            pathology.mi_records(pop.usubjid[j], rand_dates[i], params, draws["pathology"])
         )
     domains = builder.frames(COLUMNS)
     consort = builder.consort(arms)
