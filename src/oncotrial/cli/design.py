@@ -18,6 +18,7 @@ from typing import Annotated, Any
 import typer
 
 from oncotrial.cli._common import JsonOption, default_command_group, emit, note
+from oncotrial.design.patient_methods import compare_patient_methods, patients_by_method
 from oncotrial.design.sequential import group_sequential
 from oncotrial.design.spec_block import SURVIVAL_TYPES, design_from_block
 from oncotrial.design.tte import survival_design
@@ -76,7 +77,9 @@ def survival(
     sides: Annotated[int, Opt(help="1 or 2.")] = 2,
     power: Annotated[float, Opt(help="Power (1 - beta).")] = 0.8,
     ratio: Annotated[float, Opt(help="Allocation experimental:control, e.g. 2 for 2:1.")] = 1.0,
-    method: Annotated[str, Opt(help="schoenfeld or freedman.")] = "schoenfeld",
+    method: Annotated[
+        str, Opt(help="schoenfeld, freedman, lachin-foulkes or lakatos.")
+    ] = "schoenfeld",
     accrual_time: Annotated[float | None, Opt(help="Accrual duration.")] = None,
     follow_up: Annotated[float | None, Opt(help="Follow-up after the last entry.")] = None,
     dropout_rate: Annotated[float, Opt(help="P(dropout) by --dropout-time.")] = 0.0,
@@ -95,10 +98,107 @@ def survival(
     inflation: Annotated[
         str, Opt(help="multiply: ceil(n(1+f)); divide: ceil(n/(1-f)).")
     ] = "multiply",
+    hazards_control: Annotated[
+        str | None, Opt(help="Piecewise control hazards per period, e.g. 0.1,0.08.")
+    ] = None,
+    hazards_experimental: Annotated[
+        str | None, Opt(help="Piecewise experimental hazards (lakatos: any ratio).")
+    ] = None,
+    starts: Annotated[str | None, Opt(help="Period start times, e.g. 0,6.")] = None,
+    dropout_control: Annotated[
+        str | None, Opt(help="lakatos: control dropout hazard(s) per period.")
+    ] = None,
+    dropout_experimental: Annotated[
+        str | None, Opt(help="lakatos: experimental dropout hazard(s) per period.")
+    ] = None,
+    noncompliance: Annotated[
+        str | None, Opt(help="lakatos: hazard(s) of switching experimental -> control.")
+    ] = None,
+    drop_in: Annotated[
+        str | None, Opt(help="lakatos: hazard(s) of switching control -> experimental.")
+    ] = None,
+    intervals_per_unit: Annotated[
+        int | None, Opt(help="lakatos: intervals per time unit (default 12).")
+    ] = None,
+    compare: Annotated[
+        bool, Opt("--compare", help="Patients by all four methods side by side.")
+    ] = False,
     json_mode: JsonOption = False,
 ) -> None:
-    """Events (and patients, with --accrual-time and --follow-up) for a log-rank test."""
+    """Events (and patients, with --accrual-time and --follow-up) for a log-rank test.
+
+    --method lachin-foulkes or lakatos (or --compare) computes patients directly.
+    """
+    method_name = method.lower()
+    if compare or method_name in ("lachin-foulkes", "lakatos"):
+        if looks is not None:
+            raise InputError(
+                "--looks: group-sequential designs use the events-first methods "
+                "(schoenfeld, freedman); lachin-foulkes and lakatos are fixed designs",
+                argument="looks",
+                value=looks,
+            )
+        if accrual_time is None or follow_up is None:
+            raise InputError(
+                f"--method {method_name} needs --accrual-time and --follow-up",
+                argument="accrual_time" if accrual_time is None else "follow_up",
+            )
+        kwargs = {
+            "hr": hr,
+            "median_control": median_control,
+            "median_experimental": median_experimental,
+            "rate_control": rate_control,
+            "rate_experimental": rate_experimental,
+            "landmark": landmark,
+            "hazards_control": _floats(hazards_control, "hazards-control"),
+            "hazards_experimental": _floats(hazards_experimental, "hazards-experimental"),
+            "starts": _floats(starts, "starts"),
+            "alpha": alpha,
+            "power": power,
+            "sides": sides,
+            "ratio": ratio,
+            "accrual_time": accrual_time,
+            "follow_up": follow_up,
+            "dropout_rate": dropout_rate or None,
+            "dropout_time": dropout_time if dropout_rate else None,
+            "dropout_control": _floats(dropout_control, "dropout-control"),
+            "dropout_experimental": _floats(dropout_experimental, "dropout-experimental"),
+            "noncompliance": _floats(noncompliance, "noncompliance"),
+            "drop_in": _floats(drop_in, "drop-in"),
+            "intervals_per_unit": intervals_per_unit,
+            "block": block,
+            "inevaluable": inevaluable or None,
+            "inflation": inflation,
+        }
+        patients = (
+            compare_patient_methods(**kwargs)
+            if compare
+            else patients_by_method(method_name, **kwargs)
+        )
+        emit(
+            _payload(patients),
+            json_mode=json_mode,
+            render=lambda console: console.print(patients.summary(), markup=False),
+        )
+        return
+    lakatos_only = {
+        "dropout-control": dropout_control,
+        "dropout-experimental": dropout_experimental,
+        "noncompliance": noncompliance,
+        "drop-in": drop_in,
+        "intervals-per-unit": intervals_per_unit,
+    }
+    given = [name for name, value in lakatos_only.items() if value is not None]
+    if given:
+        raise InputError(
+            f"--{given[0]} is used by --method lakatos only (method is {method_name!r})",
+            argument=given[0].replace("-", "_"),
+            valid="--method lakatos",
+        )
     result = survival_design(
+        hazards_control=_floats(hazards_control, "hazards-control"),
+        hazards_experimental=_floats(hazards_experimental, "hazards-experimental"),
+        starts=_floats(starts, "starts"),
         hr=hr,
         median_control=median_control,
         median_experimental=median_experimental,
