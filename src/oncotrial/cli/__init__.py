@@ -68,7 +68,6 @@ app.add_typer(synth_cli.app, name="synth")
 app.add_typer(report_cli.app, name="report")
 
 
-
 def _json_requested(argv: list[str]) -> bool:
     return "--json" in argv
 
