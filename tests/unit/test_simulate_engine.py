@@ -26,6 +26,9 @@ from oncotrial.simulate import (
     simulate_block,
 )
 from oncotrial.simulate.engine import analysis_cuts, draw_patients, set_code, sort_look
+from oncotrial.simulate.single_arm import SingleArmScenario
+from oncotrial.simulate.spec import scenario_from_block
+from oncotrial.spec import load_spec
 from oncotrial.stats.cox import cox
 from oncotrial.stats.km import kaplan_meier
 from oncotrial.stats.logrank import logrank
@@ -103,6 +106,58 @@ def test_engine_statistic_equals_statistics_core(test: Statistic) -> None:
                 assert (np.isnan(got) and np.isnan(km.median)) or got == pytest.approx(
                     km.median, abs=1e-10
                 )
+
+
+FAST_CASES = {
+    "two looks, strata, dropout, piecewise": {},
+    "n > 255, calendar looks during accrual": dict(
+        n=300,
+        strata=(),
+        plan=AnalysisPlan((Look(time=12.0), Look(time=40.0)), (2.8, 1.97), (0.0, 1.97), 1, 0.025),
+        randomization=Randomization("simple"),
+    ),
+    "regular entry, fixed pattern (rpact's model)": dict(
+        n=198,
+        strata=(),
+        dropout_hazard=0.0,
+        accrual=Accrual.uniform(24.0, 198, entry="regular"),
+        control=PiecewiseExponential.exponential(LN2 / 6),
+        experimental=PiecewiseExponential.exponential(0.59 * LN2 / 6),
+        plan=AnalysisPlan.fixed(127),
+        randomization=Randomization("fixed"),
+    ),
+}
+
+
+@pytest.mark.parametrize("case", list(FAST_CASES))
+def test_logrank_only_path_equals_statistics_core(case: str) -> None:
+    """estimates=False takes the suffix-count log-rank (statistics.logrank_sorted)."""
+    sc = _scenario(Statistic("logrank"), **FAST_CASES[case])
+    n_rep = 40
+    fast = simulate_block(sc, block_seed(12, 0), n_rep, estimates=False)
+    full = simulate_block(sc, block_seed(12, 0), n_rep, estimates=True)
+    np.testing.assert_allclose(fast.z, full.z, rtol=0, atol=1e-12)
+    np.testing.assert_array_equal(fast.events, full.events)
+    np.testing.assert_array_equal(fast.enrolled, full.enrolled)
+    assert fast.log_hr is None and fast.median is None
+    looks, _ = _looks(sc, 12, n_rep)
+    for j, lk in enumerate(looks):
+        for row in range(0, n_rep, 3):
+            keep = lk.time[row] >= 0
+            t, e, a = lk.time[row][keep], lk.event[row][keep], lk.arm[row][keep]
+            assert fast.enrolled[row, j] == keep.sum()
+            assert -fast.z[row, j] == pytest.approx(logrank(t, e, a).z, abs=1e-10)
+            assert fast.events[row, j] == int(e.sum())
+
+
+def test_dask_chunks_are_even_across_workers() -> None:
+    from oncotrial.simulate.runner import blocks_per_chunk
+
+    # 100 blocks of 1000 on 2 workers: 8 tasks of 13 blocks (not 5 of 20: a 3-2 split)
+    assert blocks_per_chunk(100, 1000, None, 2) == 13
+    assert blocks_per_chunk(100, 1000, 5_000, 2) == 5  # an explicit chunk size wins
+    assert blocks_per_chunk(100, 1000, None, 0) == 20  # in process: 20,000 trials
+    assert blocks_per_chunk(10_000, 1000, None, 2) == 100  # capped at 100,000 trials
 
 
 def test_cut_is_the_kth_event_and_censors_at_it() -> None:
@@ -229,9 +284,20 @@ def test_spec_scenarios_and_the_single_arm_spec() -> None:
     assert er_pos.plan.lower[0] == 0.0 and math.isinf(er_pos.plan.efficacy[0])
     with pytest.raises(SpecError, match="cohort"):
         scenario_from_spec("accru_br_1801")
-    with pytest.raises(SpecError, match="two-arm-survival") as info:
-        scenario_from_spec("abemaciclib_rechallenge")
-    assert "single-arm-survival" in info.value.message
+    abema = scenario_from_spec("abemaciclib_rechallenge")
+    assert isinstance(abema, SingleArmScenario)
+    assert (abema.n, abema.landmark, abema.transform) == (59, 12.0, "loglog")
+    assert (abema.median0, abema.median1, abema.formula_variance) == (3.0, 5.0, "null")
+    timed = scenario_from_spec("accru_br_1801", cohort="ER_POS", assume={"look_times": [6, 14]})
+    assert [lk.time for lk in timed.plan.looks] == [6.0, 14.0]
+    assert timed.plan.efficacy == er_pos.plan.efficacy
+    with pytest.raises(SpecError, match="one calendar time per look"):
+        scenario_from_spec("accru_br_1801", cohort="ER_POS", assume={"look_times": [6]})
+    spec = load_spec("abemaciclib_rechallenge")
+    block = {**spec.design.model_dump(), "method": "one_sample_logrank"}  # type: ignore[union-attr]
+    with pytest.raises(SpecError, match="km_landmark") as info:
+        scenario_from_block(spec, block, "design", "x", {})
+    assert info.value.details["field"] == "design.method"
 
 
 def test_cli_simulate_json(capsys: pytest.CaptureFixture[str]) -> None:
@@ -244,8 +310,14 @@ def test_cli_simulate_json(capsys: pytest.CaptureFixture[str]) -> None:
     assert 0.5 < res["power"] < 1 and len(res["by_look"]) == 2
 
 
-def test_cli_single_arm_is_a_user_error(capsys: pytest.CaptureFixture[str]) -> None:
-    code = main(["simulate", "abemaciclib_rechallenge", "--n-sim", "10", "--json"])
-    assert code == 1
-    doc = json.loads(capsys.readouterr().out)
-    assert doc["error"]["type"] == "SpecError"
+def test_cli_calendar_looks(capsys: pytest.CaptureFixture[str]) -> None:
+    args = ["simulate", "accru_br_1801", "--cohort", "ER_POS", "--n-sim", "800", "--seed", "3"]
+    code = main([*args, "--look-time", "6", "--look-time", "14", "--json"])
+    assert code == 0
+    res = json.loads(capsys.readouterr().out)["simulations"][0]["result"]
+    looks = res["by_look"]
+    assert [row["target_time"] for row in looks] == [6.0, 14.0]
+    assert [row["mean_time"] for row in looks] == [6.0, 14.0]
+    assert looks[0]["mean_events"] < looks[1]["mean_events"]
+    assert main([*args, "--look-time", "6", "--json"]) == 1
+    assert json.loads(capsys.readouterr().out)["error"]["type"] == "SpecError"

@@ -1,7 +1,8 @@
 """``oncotrial simulate``: Monte Carlo operating characteristics of a trial spec's design.
 
-``oncotrial simulate SPEC.yaml --n-sim 100000``  simulate every two-arm survival design of the
-spec (``run`` is the default command, so the file can follow ``simulate`` directly).
+``oncotrial simulate SPEC.yaml --n-sim 100000``  simulate every two-arm survival design and
+single-arm Kaplan-Meier landmark design of the spec (``run`` is the default command, so the
+file can follow ``simulate`` directly); ``--look-time`` analyses at calendar times.
 
 Other simulation commands (``sweep``, ``predict-events``) are added to :data:`app` below, in
 the section marked for them.
@@ -17,6 +18,7 @@ import typer
 from oncotrial.cli._common import JsonOption, default_command_group, emit, note
 from oncotrial.errors import InputError
 from oncotrial.simulate import scenario_from_spec, scenarios_from_spec, simulate
+from oncotrial.simulate.runner import local_cluster
 from oncotrial.spec import load_spec
 
 app = typer.Typer(
@@ -51,12 +53,9 @@ def open_client(workers: int | None, scheduler: str | None) -> Any:
             argument="workers",
             value=workers,
         )
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
-    cluster = LocalCluster(
-        n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
-    )
-    return Client(cluster)
+    return Client(local_cluster(workers))
 
 
 @app.command("run")
@@ -79,14 +78,24 @@ def run(
     progress: Annotated[
         bool | None, Opt("--progress/--no-progress", help="Progress bar on stderr.")
     ] = None,
+    look_time: Annotated[
+        list[float] | None,
+        Opt(
+            "--look-time",
+            help="Analyse at this calendar time (months) instead of the designed event count; "
+            "repeat once per look (the design's bounds are kept).",
+        ),
+    ] = None,
     json_mode: JsonOption = False,
 ) -> None:
-    """Simulate the trial of every two-arm survival design in a spec (cohorts included)."""
+    """Simulate every design of a spec that can be simulated (cohorts included): two-arm
+    survival designs and single-arm Kaplan-Meier landmark designs."""
     spec = load_spec(file)
+    assume = {"look_times": list(look_time)} if look_time else None
     if cohort is not None:
-        scenarios = {f"cohort {cohort}": scenario_from_spec(spec, cohort=cohort)}
+        scenarios = {f"cohort {cohort}": scenario_from_spec(spec, cohort=cohort, assume=assume)}
     else:
-        scenarios = scenarios_from_spec(spec)
+        scenarios = scenarios_from_spec(spec, assume=assume)
     client = open_client(workers, scheduler)
     out: list[dict[str, Any]] = []
     try:

@@ -1,4 +1,5 @@
-"""Trial simulation: vectorized Monte Carlo of whole two-arm time-to-event trials.
+"""Trial simulation: vectorized Monte Carlo of whole two-arm time-to-event trials (and of
+single-arm trials tested on a Kaplan-Meier landmark rate).
 
 ``simulate(scenario, n_sim, seed)`` runs many trials at once as arrays (docs/SIMULATION.md):
 :class:`Scenario` says what a trial is, :func:`scenario_from_spec` builds one from a trial
@@ -19,6 +20,7 @@ from oncotrial.simulate.scenario import (
     Statistic,
     StratumFactor,
 )
+from oncotrial.simulate.single_arm import SingleArmScenario, SingleArmSimulationResult
 from oncotrial.simulate.spec import scenario_from_spec, scenarios_from_spec
 
 __all__ = [
@@ -30,6 +32,8 @@ __all__ = [
     "Randomization",
     "Scenario",
     "SimulationResult",
+    "SingleArmScenario",
+    "SingleArmSimulationResult",
     "Statistic",
     "StratumFactor",
     "block_plan",

@@ -23,7 +23,8 @@ before the cut are censored at it; the statistics come from :mod:`.statistics`.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import partial
+from functools import cached_property, partial
+from typing import Protocol
 
 import numpy as np
 
@@ -36,7 +37,12 @@ MAX_BLOCK = 1000
 MIN_BLOCK = 8
 
 
-def block_size(scenario: Scenario) -> int:
+class _Sized(Protocol):
+    @property
+    def n(self) -> int: ...
+
+
+def block_size(scenario: _Sized) -> int:
     """Replicates per seed-sequence block: ``min(1000, 200000 // n)`` (at least 8).
 
     It depends only on the scenario, never on chunking or workers, so results do not either;
@@ -55,27 +61,49 @@ class Patients:
     time: np.ndarray  # observed time from entry, without the cut: min(event, dropout)
     event: np.ndarray  # bool: event before dropout
     code: np.ndarray | None = None  # int64 arm << 1 | stratum << 2, set by simulate_block
+    all_events: bool = False  # no dropout and no cure: every patient has an event
+
+    def rows(self, sl: slice) -> Patients:
+        """The trials ``sl`` (views)."""
+        code = None if self.code is None else self.code[sl]
+        return Patients(
+            self.entry[sl],
+            self.stratum[sl],
+            self.arm[sl],
+            self.time[sl],
+            self.event[sl],
+            code,
+            self.all_events,
+        )
 
 
 @dataclass
 class BlockRecords:
-    """Per-trial, per-look outputs of one block (arrays of shape (n_rep, looks))."""
+    """Per-trial, per-look outputs of one block (arrays of shape (n_rep, looks)).
+
+    Kept compact because dask workers send them back: counts as int32, and no estimate
+    arrays (``None``) when the Cox HR and medians were not computed.
+    """
 
     z: np.ndarray  # efficacy-scale statistic z_eff = -z (positive favours experimental)
     cut: np.ndarray  # calendar time of the analysis
-    events: np.ndarray
-    enrolled: np.ndarray
-    log_hr: np.ndarray  # Cox estimate of log HR experimental:control
-    median: np.ndarray  # (n_rep, looks, 2): KM medians control, experimental
+    events: np.ndarray  # int32
+    enrolled: np.ndarray  # int32
+    log_hr: np.ndarray | None  # Cox estimate of log HR experimental:control
+    median: np.ndarray | None  # (n_rep, looks, 2): KM medians control, experimental
     reached: np.ndarray  # bool: the look's target events were reached
 
     @staticmethod
     def concat(parts: list[BlockRecords]) -> BlockRecords:
+        def join(name: str) -> np.ndarray | None:
+            arrays = [getattr(p, name) for p in parts]
+            return None if any(a is None for a in arrays) else np.concatenate(arrays, axis=0)
+
         return BlockRecords(
             *(
-                np.concatenate([getattr(p, name) for p in parts], axis=0)
+                join(name)
                 for name in ("z", "cut", "events", "enrolled", "log_hr", "median", "reached")
-            )
+            )  # type: ignore[arg-type]
         )
 
     def take(self, rows: np.ndarray) -> BlockRecords:
@@ -84,8 +112,8 @@ class BlockRecords:
             self.cut[rows],
             self.events[rows],
             self.enrolled[rows],
-            self.log_hr[rows],
-            self.median[rows],
+            None if self.log_hr is None else self.log_hr[rows],
+            None if self.median is None else self.median[rows],
             self.reached[rows],
         )
 
@@ -175,18 +203,45 @@ def _entry_times(scenario: Scenario, rng: np.random.Generator, n_rep: int) -> np
     return u * times[-1] if times.size == 2 else np.interp(u, frac, times)
 
 
+def _event_times(
+    scenario: Scenario, h: np.ndarray, arm: np.ndarray, stratum: np.ndarray
+) -> np.ndarray:
+    """Event times from standard exponentials ``h`` (modified in place when possible)."""
+    _, mult, _ = scenario.stratum_table()
+    if not np.all(mult == 1.0):
+        h /= mult[stratum]
+    models = (scenario.control, scenario.experimental)
+    if all(m.is_exponential for m in models):
+        rate = np.asarray([models[0].hazards[0], models[1].hazards[0]])
+        # a fixed pattern is one row broadcast over trials: divide by that row only
+        per_patient = rate[arm[:1]] if arm.strides[0] == 0 else np.where(arm == 1, rate[1], rate[0])
+        with np.errstate(divide="ignore"):
+            h /= per_patient
+        return h
+    return np.where(
+        arm == 1,
+        inverse_cumulative_hazard(scenario.experimental, h),
+        inverse_cumulative_hazard(scenario.control, h),
+    )
+
+
 def draw_patients(scenario: Scenario, rng: np.random.Generator, n_rep: int) -> Patients:
-    """Steps 1-5 of the module docstring for ``n_rep`` trials."""
+    """Steps 1-5 of the module docstring for ``n_rep`` trials.
+
+    Only what varies is drawn or stored: regular entry and the fixed allocation pattern are
+    one row broadcast over the trials (``np.broadcast_to``), one stratum is a broadcast
+    zero, and without dropout or cure every patient has an event (``all_events``).
+    """
     n = scenario.n
     entry = _entry_times(scenario, rng, n_rep)
-    prev, mult, _ = scenario.stratum_table()
+    prev, _, _ = scenario.stratum_table()
     if prev.size > 1:
         cum = np.cumsum(prev)
         stratum = np.minimum(
             np.searchsorted(cum, rng.random((n_rep, n)), side="right"), prev.size - 1
         )
     else:
-        stratum = np.zeros((n_rep, n), dtype=np.int64)
+        stratum = np.broadcast_to(np.zeros(1, dtype=np.int64), (n_rep, n))
     kind = scenario.randomization.kind
     a_exp, a_ctl = scenario.allocation
     if kind == "simple":
@@ -196,27 +251,22 @@ def draw_patients(scenario: Scenario, rng: np.random.Generator, n_rep: int) -> P
         arm = np.broadcast_to(np.resize(pattern, n), (n_rep, n))
     else:
         arm = _permuted_blocks(rng, scenario, stratum)
-    h = rng.standard_exponential((n_rep, n))
-    if not np.all(mult == 1.0):
-        h /= mult[stratum]
-    models = (scenario.control, scenario.experimental)
-    if all(m.is_exponential for m in models):
-        with np.errstate(divide="ignore"):
-            h /= np.where(arm == 1, models[1].hazards[0], models[0].hazards[0])
-        t = h
-    else:
-        t = np.where(
-            arm == 1,
-            inverse_cumulative_hazard(scenario.experimental, h),
-            inverse_cumulative_hazard(scenario.control, h),
-        )
+    t = _event_times(scenario, rng.standard_exponential((n_rep, n)), arm, stratum)
     if scenario.dropout_hazard > 0:
         drop = rng.standard_exponential((n_rep, n)) / scenario.dropout_hazard
         event = t <= drop
         t = np.minimum(t, drop)
-    else:
-        event = np.isfinite(t)
-    return Patients(entry, stratum, arm, t, event)
+        return Patients(entry, stratum, arm, t, event)
+    finite = all(m.hazards[-1] > 0 for m in (scenario.control, scenario.experimental))
+    event = np.broadcast_to(np.ones(1, dtype=bool), (n_rep, n)) if finite else np.isfinite(t)
+    return Patients(entry, stratum, arm, t, event, all_events=finite)
+
+
+def calendar_event_times(pts: Patients) -> np.ndarray:
+    """Calendar time of each patient's event (``inf`` without one)."""
+    if pts.all_events:
+        return pts.entry + pts.time
+    return np.where(pts.event, pts.entry + pts.time, np.inf)
 
 
 # --------------------------------------------------------------------------- analyses
@@ -254,22 +304,39 @@ def code_bits(scenario: Scenario) -> int:
 
 
 def set_code(scenario: Scenario, pts: Patients) -> None:
-    """``pts.code``: the bits :func:`sort_look` writes into each observed time."""
-    code = pts.arm.astype(np.int64) << 1
+    """``pts.code``: the bits :func:`sort_look` writes into each observed time
+    (one broadcast row when the arms are a fixed pattern and unstratified)."""
+    arm = pts.arm[:1] if pts.arm.strides[0] == 0 else pts.arm
+    code = arm.astype(np.int64) << 1
     if code_bits(scenario) > 2:
-        code |= pts.stratum.astype(np.int64) << 2
-    pts.code = code
+        code = code | (pts.stratum.astype(np.int64) << 2)
+    pts.code = np.broadcast_to(code, pts.arm.shape)
 
 
 @dataclass
 class SortedLook:
-    """One look of ``B`` trials, each row sorted by observed time (not-yet-enrolled first)."""
+    """One look of ``B`` trials, each row sorted by observed time (not-yet-enrolled first).
+
+    ``event``, ``arm`` and ``stratum`` are decoded from the coded times on first use.
+    """
 
     time: np.ndarray  # float (B, n): observed times, code in the lowest mantissa bits
-    event: np.ndarray  # int64 0/1
-    arm: np.ndarray  # int64 0/1
-    stratum: np.ndarray | None  # int64, only for stratified tests
+    bits: int
     enrolled: np.ndarray  # (B,) patients entered by the cut
+
+    @cached_property
+    def event(self) -> np.ndarray:  # int64 0/1
+        return self.time.view(np.int64) & 1
+
+    @cached_property
+    def arm(self) -> np.ndarray:  # int64 0/1
+        return (self.time.view(np.int64) >> 1) & 1
+
+    @cached_property
+    def stratum(self) -> np.ndarray | None:  # int64, only for stratified tests
+        if self.bits <= 2:
+            return None
+        return (self.time.view(np.int64) >> 2) & ((1 << (self.bits - 2)) - 1)
 
 
 def sort_look(scenario: Scenario, pts: Patients, cal: np.ndarray, cut: np.ndarray) -> SortedLook:
@@ -281,22 +348,19 @@ def sort_look(scenario: Scenario, pts: Patients, cal: np.ndarray, cut: np.ndarra
     change below ``2^-(52 - bits)``), so one ``np.sort`` orders everything: the times that
     are sorted, tested and returned are these coded times.
     """
-    follow = cut[:, None] - pts.entry
-    x = np.minimum(pts.time, follow)
+    x = np.subtract(cut[:, None], pts.entry)
+    if pts.entry.strides[0] == 0:  # regular entry: one sorted row for all trials
+        enrolled = np.searchsorted(pts.entry[0], cut, side="right")
+    else:
+        enrolled = np.count_nonzero(x >= 0, axis=1)
+    np.minimum(pts.time, x, out=x)
     bits = code_bits(scenario)
     xi = x.view(np.int64)
     xi &= ~np.int64((1 << bits) - 1)
     xi |= pts.code
-    xi |= (cal <= cut[:, None]).view(np.int8)
+    xi |= np.less_equal(cal, cut[:, None]).view(np.int8)
     x.sort(axis=1)
-    si = x.view(np.int64)
-    return SortedLook(
-        time=x,
-        event=si & 1,
-        arm=(si >> 1) & 1,
-        stratum=(si >> 2) & ((1 << (bits - 2)) - 1) if bits > 2 else None,
-        enrolled=np.count_nonzero(follow >= 0, axis=1),
-    )
+    return SortedLook(time=x, bits=bits, enrolled=enrolled)
 
 
 def _reverse_cumsum(a: np.ndarray) -> np.ndarray:
@@ -396,30 +460,63 @@ def look_statistics(
     return -z, beta
 
 
+# trials analysed together: measured best for the CPU cache (log-rank only / with the
+# Cox HR and medians, whose (trials x events) tables are wider)
+ANALYSIS_ROWS = 256
+ANALYSIS_ROWS_ESTIMATES = 128
+
+
+def _analyse(
+    scenario: Scenario, pts: Patients, estimates: bool, rec: BlockRecords, sl: slice
+) -> None:
+    """Every look of the trials ``sl`` (a few hundred rows, so the working arrays stay in
+    the CPU cache); writes into ``rec``."""
+    cal = calendar_event_times(pts)
+    cuts, reached = analysis_cuts(scenario, pts, cal)
+    rec.cut[sl], rec.reached[sl] = cuts, reached
+    fast = not estimates and scenario.test.kind in ("logrank", "stratified-logrank")
+    fast = fast and code_bits(scenario) == 2
+    for j in range(cuts.shape[1]):
+        lk = sort_look(scenario, pts, cal, cuts[:, j])
+        rec.enrolled[sl, j] = lk.enrolled
+        if fast:
+            u, v, events = st.logrank_sorted(lk.time)
+            rec.z[sl, j] = -st.z_from(u, v)
+            rec.events[sl, j] = events
+            continue
+        tab = event_table(scenario, lk, times=estimates)
+        rec.z[sl, j], log_hr = look_statistics(scenario, tab, estimates)
+        rec.events[sl, j] = np.count_nonzero(tab.valid, axis=1)
+        if rec.log_hr is not None and rec.median is not None:
+            rec.log_hr[sl, j] = log_hr
+            rec.median[sl, j, :] = st.km_medians(tab, partial(last_times, lk))
+
+
 def simulate_block(
     scenario: Scenario, seed: np.random.SeedSequence, n_rep: int, estimates: bool = True
 ) -> BlockRecords:
     """Simulate ``n_rep`` trials of ``scenario`` from ``seed`` (pure; see module docstring).
 
-    ``estimates=False`` skips the Cox HR and Kaplan-Meier medians (NaN in the records).
+    All random numbers of the block are drawn first (so they do not depend on how the
+    analysis is split); the looks are then analysed a few hundred trials at a time.
+    ``estimates=False`` skips the Cox HR and Kaplan-Meier medians (``None`` in the records);
+    the unstratified log-rank test then takes :func:`statistics.logrank_sorted`.
     """
     rng = np.random.Generator(np.random.PCG64(seed))
     pts = draw_patients(scenario, rng, n_rep)
-    cal = np.where(pts.event, pts.entry + pts.time, np.inf)
-    cuts, reached = analysis_cuts(scenario, pts, cal)
     set_code(scenario, pts)
-    k = cuts.shape[1]
-    z = np.empty((n_rep, k))
-    log_hr = np.empty((n_rep, k))
-    events = np.empty((n_rep, k), dtype=np.int64)
-    enrolled = np.empty((n_rep, k), dtype=np.int64)
-    median = np.full((n_rep, k, 2), np.nan)
-    for j in range(k):
-        lk = sort_look(scenario, pts, cal, cuts[:, j])
-        tab = event_table(scenario, lk, times=estimates)
-        z[:, j], log_hr[:, j] = look_statistics(scenario, tab, estimates)
-        events[:, j] = np.count_nonzero(tab.valid, axis=1)
-        enrolled[:, j] = lk.enrolled
-        if estimates:
-            median[:, j, :] = st.km_medians(tab, partial(last_times, lk))
-    return BlockRecords(z, cuts, events, enrolled, log_hr, median, reached)
+    k = len(scenario.plan.looks)
+    rec = BlockRecords(
+        z=np.empty((n_rep, k)),
+        cut=np.empty((n_rep, k)),
+        events=np.empty((n_rep, k), dtype=np.int32),
+        enrolled=np.empty((n_rep, k), dtype=np.int32),
+        log_hr=np.full((n_rep, k), np.nan) if estimates else None,
+        median=np.full((n_rep, k, 2), np.nan) if estimates else None,
+        reached=np.empty((n_rep, k), dtype=bool),
+    )
+    step = ANALYSIS_ROWS_ESTIMATES if estimates else ANALYSIS_ROWS
+    for lo in range(0, n_rep, step):
+        sl = slice(lo, min(lo + step, n_rep))
+        _analyse(scenario, pts.rows(sl), estimates, rec, sl)
+    return rec

@@ -214,6 +214,8 @@ def summarize(
     ev, ev_se = _mean(records.events[rows, look].astype(float))
     pt, pt_se = _mean(records.enrolled[rows, look].astype(float))
     du, du_se = _mean(records.cut[rows, look])
+    log_hr = records.log_hr if records.log_hr is not None else np.full((n, k), np.nan)
+    median = records.median if records.median is not None else np.full((n, k, 2), np.nan)
     return SimulationResult(
         scenario=scenario,
         n_sim=n,
@@ -230,9 +232,9 @@ def summarize(
         expected_patients_se=pt_se,
         expected_duration=du,
         expected_duration_se=du_se,
-        hr=distribution(np.exp(records.log_hr[rows, look])),
-        median_control=distribution(records.median[rows, look, 0]),
-        median_experimental=distribution(records.median[rows, look, 1]),
+        hr=distribution(np.exp(log_hr[rows, look])),
+        median_control=distribution(median[rows, look, 0]),
+        median_experimental=distribution(median[rows, look, 1]),
         events_not_reached=float(np.mean(~records.reached[rows, look])),
         elapsed_seconds=elapsed,
         workers=workers,

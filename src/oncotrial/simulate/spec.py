@@ -13,34 +13,47 @@ spec does not state is filled with the defaults below, each recorded in
 * ``block_sizes`` (default 2 and 3 times the allocation's sum, permuted blocks within the
   strata of all stratification factors);
 * ``dropout_rate`` / ``dropout_time`` (default none unless the block gives them);
-* ``test`` (default from ``analyses.primary.test``).
+* ``test`` (default from ``analyses.primary.test``);
+* ``look_times`` (calendar times, one per look of the design): analyse at these calendar
+  times instead of the designed event counts, with the design's bounds (computed at the
+  planned information fractions; at a calendar look the information is random).
 
-Supported ``design.type``: ``two-arm-survival`` and ``group-sequential-survival``. A
-single-arm (one-sample) design is not simulated: :func:`scenario_from_spec` says so.
+Supported ``design.type``: ``two-arm-survival`` and ``group-sequential-survival``, and
+``single-arm-survival`` with ``method: km_landmark`` (the Kaplan-Meier rate at a landmark
+against a historical rate): a :class:`~oncotrial.simulate.single_arm.SingleArmScenario` with
+the design's evaluable ``n``, medians, Weibull shape, accrual, follow-up, landmark, transform,
+alpha and sides; patients who are not evaluable (``inevaluable_fraction``) do not enter the
+analysis and are not simulated. Other single-arm methods say so.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import replace
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
 from oncotrial.design import accrual as acc
 from oncotrial.design.effect import PiecewiseExponential, hazard_from_median
+from oncotrial.design.single_arm import from_spec_block as single_arm_design
 from oncotrial.design.spec_block import SURVIVAL_TYPES, design_from_block
-from oncotrial.errors import SpecError
+from oncotrial.errors import InputError, SpecError
 from oncotrial.simulate.scenario import (
     Accrual,
     AnalysisPlan,
+    Look,
     Randomization,
     Scenario,
     Statistic,
     StratumFactor,
 )
+from oncotrial.simulate.single_arm import SingleArmScenario
 from oncotrial.spec import TrialSpec, load_spec
 
-SUPPORTED_TYPES: tuple[str, ...] = SURVIVAL_TYPES
+SINGLE_ARM_TYPE = "single-arm-survival"
+
+SUPPORTED_TYPES: tuple[str, ...] = (*SURVIVAL_TYPES, "single-arm-survival")
 DEFAULT_MEDIAN_CONTROL = 6.0
 DEFAULT_ACCRUAL_MONTHS = 24.0
 ASSUMABLE: tuple[str, ...] = (
@@ -53,6 +66,7 @@ ASSUMABLE: tuple[str, ...] = (
     "dropout_rate",
     "dropout_time",
     "test",
+    "look_times",
 )
 _TESTS = {
     "log-rank": "logrank",
@@ -128,20 +142,91 @@ def _statistic(spec: TrialSpec, assume: Mapping[str, Any], has_strata: bool) -> 
     return Statistic(kind, stratified=stratified)
 
 
+def single_arm_scenario_from_block(
+    block: Mapping[str, Any], where: str, name: str, assume: Mapping[str, Any]
+) -> SingleArmScenario:
+    """A ``single-arm-survival`` block with ``method: km_landmark`` (module docstring)."""
+    method = block.get("method", "one_sample_logrank")
+    if method != "km_landmark":
+        raise SpecError(
+            f"{where}.method: {method!r} cannot be simulated; single-arm designs are "
+            "simulated for method 'km_landmark' (Kaplan-Meier rate at a landmark)",
+            field=f"{where}.method",
+            value=method,
+            valid=["km_landmark"],
+        )
+    unknown = set(assume) - {"dropout_hazard"}
+    if unknown:
+        raise SpecError(
+            f"assume: unknown key(s) {sorted(unknown)} for a single-arm design; valid: "
+            "dropout_hazard",
+            field="assume",
+            value=sorted(unknown),
+        )
+    try:
+        d = single_arm_design(dict(block))
+    except InputError as err:
+        raise SpecError(f"{where}: {err.message}", field=where) from err
+    notes = [
+        f"{d.n} evaluable patients simulated (the design's n; {d.n_enrolled} enrolled "
+        f"include {d.dropout:.0%} inevaluable, who do not enter the analysis)",
+        "entry times: ordered uniforms over the accrual period (Poisson entry given n)",
+    ]
+    assert d.landmark is not None and d.transform is not None and d.variance is not None
+    return SingleArmScenario(
+        n=d.n,
+        median0=d.median0,
+        median1=d.median1,
+        accrual_months=d.accrual,
+        follow_up_months=d.follow_up,
+        landmark=d.landmark,
+        transform=d.transform,
+        alpha=d.alpha,
+        sides=d.sides,
+        shape=d.shape,
+        dropout_hazard=float(assume.get("dropout_hazard", 0.0)),
+        formula_variance=d.variance,
+        name=name,
+        assumptions=tuple(notes),
+    )
+
+
+def _calendar_plan(plan: AnalysisPlan, times: Any) -> AnalysisPlan:
+    """``plan`` with its looks at calendar ``times`` (one per look), bounds unchanged."""
+    values = list(times) if isinstance(times, (list, tuple)) else [times]
+    if len(values) != len(plan.looks):
+        raise SpecError(
+            f"assume.look_times = {values!r}: the design has {len(plan.looks)} look(s); give "
+            "one calendar time per look",
+            field="assume.look_times",
+            value=values,
+        )
+    try:
+        looks = tuple(Look(time=float(t)) for t in values)
+        return replace(plan, looks=looks, source=f"{plan.source}; calendar looks")
+    except (TypeError, ValueError, InputError) as err:
+        raise SpecError(
+            f"assume.look_times = {values!r} is invalid; give increasing positive times",
+            field="assume.look_times",
+            value=str(values),
+        ) from err
+
+
 def scenario_from_block(
     spec: TrialSpec, block: Mapping[str, Any], where: str, name: str, assume: Mapping[str, Any]
-) -> Scenario:
+) -> Scenario | SingleArmScenario:
     """One design block of ``spec`` as a :class:`Scenario` (module docstring)."""
     kind = block.get("type", "two-arm-survival")
     if kind not in SUPPORTED_TYPES:
         raise SpecError(
-            f"{where}.type: {kind!r} cannot be simulated; the simulator supports two-arm "
-            f"time-to-event designs ({', '.join(SUPPORTED_TYPES)}). Single-arm (one-sample) "
-            "designs are evaluated analytically by 'oncotrial design'.",
+            f"{where}.type: {kind!r} cannot be simulated; the simulator supports "
+            f"{', '.join(SUPPORTED_TYPES)} (single-arm: method km_landmark).",
             field=f"{where}.type",
             value=kind,
             valid=list(SUPPORTED_TYPES),
         )
+    if kind == SINGLE_ARM_TYPE:
+        return single_arm_scenario_from_block(block, where, name, assume)
     unknown = set(assume) - set(ASSUMABLE)
     if unknown:
         raise SpecError(
@@ -184,6 +269,8 @@ def scenario_from_block(
         plan = AnalysisPlan.from_sequential(design.sequential, list(design.events_by_look))
     else:
         plan = AnalysisPlan.fixed(design.events, alpha=design.fixed.alpha, sides=design.fixed.sides)
+    if "look_times" in assume:
+        plan = _calendar_plan(plan, assume["look_times"])
     return Scenario(
         n=int(n),
         accrual=Accrual.uniform(float(months), int(n)),
@@ -205,7 +292,7 @@ def scenario_from_block(
 
 def scenarios_from_spec(
     spec: TrialSpec | str | Path, *, assume: Mapping[str, Any] | None = None
-) -> dict[str, Scenario]:
+) -> dict[str, Scenario | SingleArmScenario]:
     """Every simulatable design block of a spec, keyed by its path (``design``,
     ``cohorts[0].design``...). Raises :class:`SpecError` when there is none."""
     trial = _as_spec(spec)
@@ -219,8 +306,7 @@ def scenarios_from_spec(
         kinds = sorted({str(b.get("type")) for _, _, b in blocks})
         raise SpecError(
             f"{trial.trial.id}: no design block can be simulated (types {kinds}); the "
-            f"simulator supports two-arm time-to-event designs ({', '.join(SUPPORTED_TYPES)}). "
-            "Single-arm (one-sample) designs are evaluated analytically by 'oncotrial design'.",
+            f"simulator supports {', '.join(SUPPORTED_TYPES)} (single-arm: method km_landmark).",
             field="design.type",
             value=kinds,
             valid=list(SUPPORTED_TYPES),
@@ -233,7 +319,7 @@ def scenario_from_spec(
     *,
     cohort: str | None = None,
     assume: Mapping[str, Any] | None = None,
-) -> Scenario:
+) -> Scenario | SingleArmScenario:
     """The scenario of a spec's design (or of the cohort with id ``cohort``).
 
     ``spec`` is a :class:`TrialSpec`, a YAML path or a shipped example name (``palmira``).

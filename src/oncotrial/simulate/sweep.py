@@ -38,6 +38,7 @@ from oncotrial.simulate import (
     simulate_chunk,
 )
 from oncotrial.simulate import summarize as summarize_simulation
+from oncotrial.simulate.runner import local_cluster
 from oncotrial.simulate.sweep_grid import Grid, load_grid
 
 DEFAULT_CHUNK_TRIALS = 20_000
@@ -116,19 +117,14 @@ def _cluster(
     if workers == 0 and scheduler is None:
         yield None
         return
-    from distributed import Client, LocalCluster
+    from distributed import Client
 
     if scheduler is not None:
         with Client(scheduler) as remote:
             yield remote
         return
     n = workers or os.cpu_count() or 1
-    with (
-        LocalCluster(
-            n_workers=n, threads_per_worker=1, processes=processes, dashboard_address=None
-        ) as cluster,
-        Client(cluster) as local,
-    ):
+    with local_cluster(n, processes) as cluster, Client(cluster) as local:
         yield local
 
 

@@ -219,7 +219,15 @@ def _base(block: Any, folder: Path) -> Scenario:
     spec = str(block["spec"])
     path = folder / spec
     source: str | Path = path if path.is_file() else spec  # else a shipped example name
-    return scenario_from_spec(source, cohort=block.get("cohort"), assume=block.get("assume"))
+    scenario = scenario_from_spec(source, cohort=block.get("cohort"), assume=block.get("assume"))
+    if not isinstance(scenario, Scenario):
+        raise SpecError(
+            f"base.spec: {spec!r} has a single-arm design; sweeps vary two-arm "
+            "time-to-event designs (simulate a single-arm design with 'oncotrial simulate')",
+            field="base.spec",
+            value=spec,
+        )
+    return scenario
 
 
 def grid_from_mapping(doc: Mapping[str, Any], folder: Path | None = None) -> Grid:
