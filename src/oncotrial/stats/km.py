@@ -34,7 +34,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy import special
 
 from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import InputError
@@ -49,30 +49,51 @@ QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
 
 
 def greenwood_cumhaz_variance(n_risk: np.ndarray, n_event: np.ndarray) -> np.ndarray:
-    """Cumulative Greenwood sum ``sum d / (n (n - d))``; +inf once every subject at risk died."""
-    with np.errstate(divide="ignore", invalid="ignore"):
-        term = np.where(n_event > 0, n_event / (n_risk * (n_risk - n_event).astype(float)), 0.0)
-    return np.cumsum(term)
+    """Cumulative Greenwood sum ``sum d / (n (n - d))``; +inf once every subject at risk died.
+
+    Every row must have someone at risk (``n >= 1``), as every row of a Kaplan-Meier table
+    does; a row without events adds exactly 0.
+    """
+    d = np.asarray(n_event, dtype=float)
+    at_risk = np.asarray(n_risk, dtype=float)
+    denominator = at_risk - d
+    denominator *= at_risk
+    with np.errstate(divide="ignore"):
+        term = np.divide(d, denominator)
+    return np.cumsum(term, out=term)
+
+
+def normal_quantile(conf_level: float) -> float:
+    """``z`` of a two-sided ``conf_level`` interval: ``Phi^-1(1 - (1 - conf_level) / 2)``
+    (``scipy.special.ndtri``, the function behind ``scipy.stats.norm.ppf``)."""
+    return float(special.ndtri(1.0 - (1.0 - conf_level) / 2.0))
 
 
 def pointwise_ci(
     surv: np.ndarray, se_cumhaz: np.ndarray, conf_type: str, conf_level: float
 ) -> tuple[np.ndarray, np.ndarray]:
     """Pointwise CI of S given the SE of -log S (formulas in the module docstring)."""
-    z = float(sps.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
+    z = normal_quantile(conf_level)
     p = np.asarray(surv, dtype=float)
     se = np.asarray(se_cumhaz, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type == "plain":
             half = se * p * z
             return np.maximum(p - half, 0.0), np.minimum(p + half, 1.0)
-        xx = np.where(p == 0, np.nan, p)
+        xx = p if p.all() else np.where(p == 0, np.nan, p)
         if conf_type == "log":
-            return np.exp(np.log(xx) - z * se), np.minimum(np.exp(np.log(xx) + z * se), 1.0)
+            log_s = np.log(xx)
+            shift = se * z
+            upper = np.add(log_s, shift)
+            np.exp(upper, out=upper)
+            np.minimum(upper, 1.0, out=upper)
+            np.subtract(log_s, shift, out=log_s)
+            return np.exp(log_s, out=log_s), upper
         if conf_type == "log-log":
             xx = np.where(p == 1, np.nan, xx)
-            shift = z * se / np.abs(np.log(xx))
-            ll = np.log(-np.log(xx))
+            log_s = np.log(xx)
+            shift = z * se / np.abs(log_s)
+            ll = np.log(-log_s)
             return np.exp(-np.exp(ll + shift)), np.exp(-np.exp(ll - shift))
         if conf_type == "logit":
             shift = z * se * (1.0 + xx / (1.0 - xx))
@@ -99,30 +120,37 @@ def _findq_r(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
     ``x`` starts with the origin and ``y`` with 0. Where ``y`` equals ``p`` (within ``tol``)
     over a stretch, the result is the midpoint of that stretch (to the next time ``y``
     rises, or to the last follow-up time if it never does). R drops repeated values of
-    ``y`` (first occurrence kept) and then looks values up in ``y`` sorted ascending, which
-    this reproduces literally so that non-monotone confidence bands agree too.
+    ``y`` (first occurrence kept) and then looks values up in ``y`` sorted ascending; this
+    gives the same answers for non-monotone confidence bands too, in linear time
+    (:func:`_lookup_r`), and needs R's de-duplicated last value only when some ``y`` is
+    within ``tol`` of ``p``.
     """
-    if np.all(np.isnan(y)) or np.nanmax(y) < p:
+    top = float(np.fmax.reduce(y))  # NaN only if every y is NaN
+    if not top >= p:
         return float("nan")
-    xmax = x[-1]
-    valid = ~np.isnan(y)
-    if np.all(np.diff(y[valid]) >= 0):
-        return _findq_r_monotone(x, y, valid, p, tol, xmax)
-    _, first = np.unique(y, return_index=True)  # NaNs collapse to one, as R duplicated()
-    keep = np.sort(first)
-    x, y = x[keep], y[keep]
-    last_y = y[-1]
-    ok = np.flatnonzero(~np.isnan(y))
-    order = ok[np.argsort(y[ok], kind="stable")]
-    ys = y[order]
+    bottom = float(np.fmin.reduce(y))
+    i1 = _lookup_r(y, p, tol, bottom, top)
+    i2 = _lookup_r(y, p, -tol, bottom, top)
+    last_y = float("nan")
+    if i1 is not None and bool((np.abs(y - p) < tol).any()):
+        _, first = np.unique(y, return_index=True)  # NaNs collapse to one, as R duplicated()
+        last_y = float(y[first.max()])  # the last value of R's de-duplicated y
+    return _findq_r_finish(x, i1, i2, last_y, p, tol, float(x[-1]))
 
-    def lookup(shift: float) -> int | None:
-        grid = ys + shift
-        if p < grid[0] or p > grid[-1]:
-            return None
-        return int(order[np.searchsorted(grid, p, "left")])
 
-    return _findq_r_finish(x, lookup(tol), lookup(-tol), last_y, p, tol, xmax)
+def _lookup_r(y: np.ndarray, p: float, shift: float, bottom: float, top: float) -> int | None:
+    """R's ``approx(y + shift, seq_along(y), p, method="constant", f=1)`` on de-duplicated
+    ``y`` sorted ascending, as an index into the original ``y``.
+
+    That is the smallest ``y`` value with ``y + shift >= p`` (None if ``p`` lies outside
+    ``[min y + shift, max y + shift]``), at its first occurrence, which is the occurrence
+    R's ``duplicated()`` keeps; NaN values are never chosen.
+    """
+    if p < bottom + shift or p > top + shift:
+        return None
+    grid = y + shift
+    candidates = np.where(grid >= p, y, np.inf)
+    return int(np.argmin(candidates))
 
 
 def _non_increasing(curve: np.ndarray) -> bool:
@@ -133,7 +161,7 @@ def _non_increasing(curve: np.ndarray) -> bool:
 
 
 def _findq_r_sorted(time: np.ndarray, curve: np.ndarray, p: float, tol: float) -> float:
-    """:func:`_findq_r_monotone` for a curve without NaN that never rises, by bisection.
+    """:func:`_findq_r` for a curve without NaN that never rises, by bisection.
 
     Same comparisons as the array version on ``x = (0, time)`` and ``y = (0, 1 - curve)``,
     evaluated only at the O(log n) points a binary search visits.
@@ -162,24 +190,6 @@ def _findq_r_sorted(time: np.ndarray, curve: np.ndarray, p: float, tol: float) -
     if i1 is None or i2 is None:
         return float("nan")
     return (x(i1) + x(i2)) / 2.0
-
-
-def _findq_r_monotone(
-    x: np.ndarray, y: np.ndarray, valid: np.ndarray, p: float, tol: float, xmax: float
-) -> float:
-    """:func:`_findq_r` for a curve non-decreasing where defined (no dedup/sort needed)."""
-    where = np.flatnonzero(valid)
-    yv = y[where]
-
-    def lookup(shift: float) -> int | None:
-        if p < yv[0] + shift or p > yv[-1] + shift:
-            return None
-        return int(where[np.searchsorted(yv + shift, p, "left")])
-
-    top = int(where[np.searchsorted(yv, yv[-1], "left")])  # first time the maximum is reached
-    nan_at = np.flatnonzero(~valid)
-    last_y = float("nan") if nan_at.size and nan_at[0] > top else float(y[top])
-    return _findq_r_finish(x, lookup(tol), lookup(-tol), last_y, p, tol, xmax)
 
 
 def _findq_r_finish(
@@ -412,8 +422,11 @@ def from_risk_table(table: RiskTable, conv: Conventions) -> KaplanMeier:
         table.n_censor[0],
     )
     with np.errstate(divide="ignore", invalid="ignore"):
-        surv = np.cumprod(1.0 - n_event / n_risk)
-        se_cumhaz = np.sqrt(greenwood_cumhaz_variance(n_risk, n_event))
+        surv = np.divide(n_event, n_risk, dtype=float)
+        np.subtract(1.0, surv, out=surv)
+        np.cumprod(surv, out=surv)
+        se_cumhaz = greenwood_cumhaz_variance(n_risk, n_event)
+        np.sqrt(se_cumhaz, out=se_cumhaz)
         se_surv = surv * se_cumhaz
     lower, upper = pointwise_ci(surv, se_cumhaz, conv.conf_type, conv.conf_level)
     km = KaplanMeier(
@@ -476,9 +489,9 @@ def landmark_difference(km_a: KaplanMeier, km_b: KaplanMeier, t: float) -> Landm
     b = km_b.survival_at([t])
     diff = float(a.survival[0] - b.survival[0])
     se = float(np.hypot(a.std_err[0], b.std_err[0]))
-    z = float(sps.norm.ppf(1.0 - (1.0 - conv.conf_level) / 2.0))
+    z = normal_quantile(conv.conf_level)
     with np.errstate(divide="ignore", invalid="ignore"):
-        p = float(2.0 * sps.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
+        p = float(2.0 * special.ndtr(-abs(diff) / se)) if se > 0 else float("nan")
     return LandmarkDifference(
         float(t),
         float(a.survival[0]),

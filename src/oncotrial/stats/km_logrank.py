@@ -4,7 +4,10 @@ The per-arm Kaplan-Meier estimates (:mod:`oncotrial.stats.km`) and the log-rank 
 (:mod:`oncotrial.stats.logrank`) both read the numbers at risk and the events at each
 distinct time. :func:`km_logrank` counts them once for every (stratum, arm) label
 (:func:`oncotrial.stats.risk_table.risk_table`: one sort of packed keys, or no sort at all
-for whole-number times) and derives both from that table. The results are identical to
+for whole-number times) and derives both from that table; without strata or weights, times
+that are not whole numbers are counted by :func:`~oncotrial.stats.risk_table.label_tables`
+(the same sort, each arm's table and the pooled counts read off prefix sums, no joint
+table). The results are identical to
 calling :func:`~oncotrial.stats.km.kaplan_meier` on each arm and
 :func:`~oncotrial.stats.logrank.logrank` on all subjects (the Kaplan-Meier curves are never
 stratified; the strata only define the log-rank risk sets, as R ``survfit(Surv ~ arm)`` and
@@ -26,12 +29,13 @@ from oncotrial.stats.km import KaplanMeier, from_risk_table
 from oncotrial.stats.logrank import (
     JOINT_LABELS,
     LogRankResult,
+    expected_variance,
     prepare,
     stratified_sums,
     stratum_sums,
     test_result,
 )
-from oncotrial.stats.risk_table import risk_table
+from oncotrial.stats.risk_table import label_tables, risk_table
 
 
 @dataclass(frozen=True, eq=False)
@@ -92,7 +96,16 @@ def km_logrank(
     x = prepare(time, event, group, strata, rho, gamma, reference)
     k = x.k
     n_strata = 1 if x.strata is None else len(x.strata)
-    if n_strata * k <= JOINT_LABELS:
+    own = None
+    if n_strata == 1 and rho == 0 and gamma == 0 and k <= JOINT_LABELS:
+        own = label_tables(x.time, x.event, x.codes, k)
+    if own is not None:
+        curves = {level: from_risk_table(own.tables[g], conv) for g, level in enumerate(x.levels)}
+        observed = np.array([float(curve.events) for curve in curves.values()])
+        sizes = np.array([curve.n for curve in curves.values()])
+        expected, variance = expected_variance(own.n_risk, own.n_event, own.n)
+        test = test_result(x, (observed, expected, variance), rho, gamma, conv, sizes)
+    elif n_strata * k <= JOINT_LABELS:
         labels = x.codes if x.s_codes is None else x.s_codes * k + x.codes
         table = risk_table(x.time, x.event, labels, n_strata * k)
         curves = {
@@ -103,7 +116,8 @@ def km_logrank(
         obs = np.sum([o for o, _, _ in sums], axis=0)
         exp = np.sum([e for _, e, _ in sums], axis=0)
         var = np.sum([v for _, _, v in sums], axis=0)
-        test = test_result(x, (obs, exp, var), rho, gamma, conv)
+        sizes = np.array([curves[level].n for level in x.levels])
+        test = test_result(x, (obs, exp, var), rho, gamma, conv, sizes)
     else:
         by_arm = risk_table(x.time, x.event, x.codes, k)
         curves = {

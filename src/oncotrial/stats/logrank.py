@@ -33,7 +33,7 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats as sps
+from scipy import special
 
 from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import DataError, InputError
@@ -174,20 +174,23 @@ def test_result(
     rho: float,
     gamma: float,
     conv: Conventions,
+    n_per_group: np.ndarray | None = None,
 ) -> LogRankResult:
-    """Chi-square, df, p and the signed z from the summed O, E and V."""
+    """Chi-square, df, p and the signed z from the summed O, E and V (``n_per_group``:
+    subjects per group, counted here when not given)."""
     obs, exp, var = sums
     chisq, df = _chisq(obs, exp, var)
-    p_value = float(sps.chi2.sf(chisq, df)) if df > 0 else 1.0  # as survdiff
+    # scipy.special.chdtrc / ndtr are what scipy.stats.chi2.sf / norm.cdf evaluate
+    p_value = float(special.chdtrc(df, chisq)) if df > 0 else 1.0  # as survdiff
     z = p_one = None
     if x.k == 2:
         other = 1 if x.levels[0] == x.reference else 0
         if var[other, other] > 0:
             z = float((obs[other] - exp[other]) / np.sqrt(var[other, other]))
-            p_one = float(sps.norm.cdf(z))
+            p_one = float(special.ndtr(z))
     return LogRankResult(
         groups=tuple(x.levels),
-        n=np.bincount(x.codes, minlength=x.k),
+        n=np.bincount(x.codes, minlength=x.k) if n_per_group is None else n_per_group,
         observed=obs,
         expected=exp,
         variance=var,
@@ -283,29 +286,29 @@ def stratum_sums(
     Times without events add exactly nothing, so they are kept unless some time has nobody
     of this stratum at risk (a joint table of several strata), where they are dropped.
     """
-    k = table.n_risk.shape[0]
-    n = _sum_rows(table.n_risk)
+    n_risk, n_event = list(table.n_risk), list(table.n_event)
+    n = _total(n_risk)
     if n.size and n.min() == 0:
-        rows = np.flatnonzero(_sum_rows(table.n_event))
-        n_risk = [table.n_risk[g].take(rows) for g in range(k)]
-        n_event = [table.n_event[g].take(rows) for g in range(k)]
+        rows = np.flatnonzero(_total(n_event))
+        n_risk = [a.take(rows) for a in n_risk]
+        n_event = [a.take(rows) for a in n_event]
         n = n.take(rows)
-    else:
-        n_risk = list(table.n_risk)
-        n_event = list(table.n_event)
     return weighted_sums(n_risk, n_event, n, rho, gamma)
 
 
-def _sum_rows(a: np.ndarray) -> np.ndarray:
-    out = a[0].copy()
-    for row in a[1:]:
+def _total(rows: list[np.ndarray]) -> np.ndarray:
+    """Element-wise sum of equally long count arrays, as float (exact below 2**53)."""
+    if len(rows) == 1:
+        return rows[0].astype(float)
+    out = np.add(rows[0], rows[1], dtype=float)
+    for row in rows[2:]:
         out += row
     return out
 
 
-def _dot(a: np.ndarray, b: np.ndarray) -> float:
+def _dot(*arrays: np.ndarray) -> float:
     # einsum, not BLAS: a threaded ddot is slower than one pass here (and contends for cores)
-    return float(np.einsum("i,i->", a, b))
+    return float(np.einsum(",".join("i" * len(arrays)) + "->", *arrays))
 
 
 def weighted_sums(
@@ -317,33 +320,58 @@ def weighted_sums(
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """O, E and V (module docstring) from per-group counts at each time (``n`` > 0)."""
     k = len(n_risk)
-    obs, exp, var = np.zeros(k), np.zeros(k), np.zeros((k, k))
     if n.size == 0:
-        return obs, exp, var
-    nf = n.astype(float)
-    d = n_event[0].astype(float)
-    for died in n_event[1:]:
-        d += died
-    frac = [risk / nf for risk in n_risk]
-    scale = d * (nf - d)
-    np.divide(scale, nf - 1.0, out=scale, where=nf > 1)
-    scale[nf <= 1] = 0.0
+        return np.zeros(k), np.zeros(k), np.zeros((k, k))
+    d = _total(n_event)
     if rho == 0 and gamma == 0:
-        obs[:] = [float(died.sum()) for died in n_event]
-        d_w = d
-    else:
-        s_left = np.concatenate(([1.0], np.cumprod(1.0 - d / nf)[:-1]))
-        w = s_left**rho * (1.0 - s_left) ** gamma
-        obs[:] = [_dot(died.astype(float), w) for died in n_event]
-        d_w = d * w
-        scale *= w * w
+        obs = np.array([float(died.sum()) for died in n_event])
+        return (obs, *expected_variance(n_risk, d, n))
+    nf = n.astype(float, copy=False)
+    s_left = np.empty_like(nf)  # pooled Kaplan-Meier just before each time
+    s_left[0] = 1.0
+    np.cumprod(1.0 - d[:-1] / nf[:-1], out=s_left[1:])
+    w = s_left**rho * (1.0 - s_left) ** gamma
+    obs = np.array([_dot(died.astype(float), w) for died in n_event])
+    return (obs, *expected_variance(n_risk, d, n, w))
+
+
+def expected_variance(
+    n_risk: list[np.ndarray], d: np.ndarray, n: np.ndarray, w: np.ndarray | None = None
+) -> tuple[np.ndarray, np.ndarray]:
+    """E and V from per-group numbers at risk, events ``d`` and ``n`` at risk (> 0) per time.
+
+    With ``c_j = w_j^2 d_j (n_j - d_j) / (n_j - 1)`` (0 where ``n_j = 1``, where
+    ``d_j (n_j - d_j) = 0``) and ``p_gj = n_gj / n_j``: ``E_g = sum_j w_j d_j p_gj``,
+    ``V_gg = sum_j c_j p_gj (1 - p_gj)`` and ``V_gh = -sum_j c_j p_gj p_hj``.
+    """
+    k = len(n_risk)
+    exp, var = np.zeros(k), np.zeros((k, k))
+    if n.size == 0:
+        return exp, var
+    nf = n.astype(float, copy=False)
+    df = d.astype(float, copy=False)
+    c = nf - df
+    c *= df
+    below = nf - 1.0
+    np.maximum(below, 1.0, out=below)
+    c /= below
+    del below
+    d_w = df
+    if w is not None:
+        d_w = df * w
+        c *= w * w
+    share = [np.divide(risk, nf) for risk in n_risk]
     for g in range(k):
-        exp[g] = _dot(frac[g], d_w)
-        q = frac[g] * scale
-        var[g, g] = float(q.sum())
-        for h in range(k):
-            var[g, h] -= _dot(q, frac[h])
-    return obs, exp, var
+        exp[g] = _dot(share[g], d_w)
+    if k == 2:  # V_00 = V_11 = -V_01 since p_0 + p_1 = 1
+        v = _dot(c, share[0], share[1])
+        var[:] = [[v, -v], [-v, v]]
+        return exp, var
+    for g in range(k):
+        var[g, g] = _dot(c, share[g], 1.0 - share[g])
+        for h in range(g + 1, k):
+            var[g, h] = var[h, g] = -_dot(c, share[g], share[h])
+    return exp, var
 
 
 def _chisq(obs: np.ndarray, exp: np.ndarray, var: np.ndarray) -> tuple[float, int]:

@@ -30,6 +30,7 @@ from dataclasses import dataclass
 import numpy as np
 
 _INT_COUNT_LIMIT = 1 << 26
+_PROBE = 64
 _SIGN_MASK = np.uint64(0x7FFF_FFFF_FFFF_FFFF)
 _MANTISSA_BITS = 52
 
@@ -58,12 +59,18 @@ class RiskTable:
         if rows.size == self.time.size:
             return RiskTable(self.time, n_risk[None], n_event[None], n_censor[None])
         return RiskTable(
-            self.time[rows], n_risk[rows][None], n_event[rows][None], n_censor[rows][None]
+            self.time.take(rows),
+            n_risk.take(rows)[None],
+            n_event.take(rows)[None],
+            n_censor.take(rows)[None],
         )
 
     def labels(self, first: int, count: int) -> RiskTable:
         """The table of labels ``first .. first + count - 1`` at the times where they have
-        an event (the rows a log-rank test of those labels uses)."""
+        an event (the rows a log-rank test of those labels uses). When these are all the
+        labels the table is returned whole: its other rows add exact zeros to the sums."""
+        if first == 0 and count == self.n_risk.shape[0]:
+            return self
         part = slice(first, first + count)
         n_event = self.n_event[part]
         rows = np.flatnonzero(_add_rows(n_event, list(range(count))))
@@ -89,7 +96,7 @@ def risk_table(
 
     Args:
         time: float array of times >= 0 (validated by ``as_times``).
-        event: 0/1 array (int8 or bool).
+        event: 0/1 array (int8, uint8 or bool).
         label: integer codes in ``[0, n_labels)``; None for one label.
         n_labels: number of labels.
     """
@@ -98,91 +105,260 @@ def risk_table(
         empty = np.zeros((n_labels, 0), dtype=np.int64)
         return RiskTable(np.zeros(0), empty, empty, empty.copy())
     ev = event.view(np.uint8) if event.dtype in (np.int8, np.bool_) else event.astype(np.uint8)
-    lab = None if label is None or n_labels == 1 else label.astype(np.int64, copy=False)
-    width = _integer_width(time, n, n_labels)
-    if width is not None:
-        return _count_integer(time, ev, lab, n_labels, width)
+    lab = None if label is None or n_labels == 1 else label
+    days = _whole_days(time, n, n_labels)
+    if days is not None:
+        return _count_integer(days, ev, lab, n_labels)
     packed = _count_packed(time, ev, lab, n_labels)
     if packed is not None:
         return packed
     return _count_argsort(time, ev, lab, n_labels)
 
 
-def _integer_width(time: np.ndarray, n: int, n_labels: int) -> int | None:
-    """``max + 1`` if every time is a whole number small enough to count by ``bincount``
-    (the count array, ``(max + 1) * 2 * n_labels`` cells, stays within ~16 per subject)."""
+def _whole_days(time: np.ndarray, n: int, n_labels: int) -> np.ndarray | None:
+    """The times as int64 if every one is a whole number small enough to count by
+    ``bincount`` (the count array, ``(max + 1) * 2 * n_labels`` cells, stays within ~16 per
+    subject); else None. A few leading times are checked first so that fractional times
+    are turned away without a pass over the data."""
+    head = time[:_PROBE]
+    if not np.array_equal(head, np.floor(head)):
+        return None
     top = float(time.max())
     if top > _INT_COUNT_LIMIT or (top + 1) * 2 * n_labels > 16 * n + 4096:
         return None
-    if not np.array_equal(time, np.floor(time)):
-        return None
-    return int(top) + 1
+    days = time.astype(np.int64)
+    return days if np.array_equal(days, time) else None
 
 
 def _count_integer(
-    time: np.ndarray, ev: np.ndarray, lab: np.ndarray | None, n_labels: int, width: int
+    days: np.ndarray, ev: np.ndarray, lab: np.ndarray | None, n_labels: int
 ) -> RiskTable:
-    key = time.astype(np.int64)
-    code = ev.astype(np.int64) if lab is None else lab * 2 + ev
+    """Counting by one ``bincount`` of ``((label * 2 + event) * width + day)``, no sort."""
+    width = int(days.max()) + 1
+    if lab is None:
+        code = ev.astype(np.int64)
+    else:
+        code = np.multiply(lab, 2, dtype=np.int64)
+        code += ev
     code *= width
-    key += code
-    cells = np.bincount(key, minlength=width * n_labels * 2).reshape(n_labels, 2, width)
-    seen = np.flatnonzero(cells.any(axis=(0, 1)) if n_labels > 1 else cells[0, 0] + cells[0, 1])
-    return _from_cells(seen.astype(float), cells, seen)
+    code += days
+    cells = np.bincount(code, minlength=width * n_labels * 2).reshape(n_labels, 2, width)
+    total = cells.sum(axis=(0, 1)) if n_labels > 1 else cells[0, 0] + cells[0, 1]
+    seen = np.flatnonzero(total)
+    return _from_cells(seen.astype(float), cells[:, :, seen])
 
 
-def _from_cells(times: np.ndarray, cells: np.ndarray, rows: np.ndarray | None) -> RiskTable:
-    """Table from counts ``cells[l, status, j]`` (status 0 censored, 1 event)."""
-    n_event, n_censor = np.ascontiguousarray(cells[:, 1]), np.ascontiguousarray(cells[:, 0])
+def _from_cells(times: np.ndarray, cells: np.ndarray) -> RiskTable:
+    """Table from counts ``cells[l, status, j]`` (status 0 censored, 1 event), every time
+    ``j`` observed; at risk = subjects at that time or later (a reverse cumulative sum)."""
+    n_event, n_censor = cells[:, 1], cells[:, 0]
     total = n_event + n_censor
-    n_risk = np.cumsum(total, axis=1)
-    np.subtract(n_risk[:, -1:], n_risk, out=n_risk)  # subjects with a later time
-    n_risk += total
-    if rows is not None:
-        n_risk, n_event, n_censor = n_risk[:, rows], n_event[:, rows], n_censor[:, rows]
+    n_risk = np.empty_like(total)
+    np.cumsum(total[:, ::-1], axis=1, out=n_risk[:, ::-1])
     return RiskTable(times, n_risk, n_event, n_censor)
+
+
+def _packed_keys(
+    time: np.ndarray, ev: np.ndarray, lab: np.ndarray | None, low: int
+) -> tuple[np.ndarray, int] | None:
+    """``(time bits - offset) << low | label << 1 | event`` as uint64, and the offset
+    (module docstring); None if the times span too many binary orders of magnitude."""
+    bits = time.view(np.uint64)
+    top = int(bits.max())
+    if top >> 63:  # -0.0 (the only time >= 0 with the sign bit set) reads as 0.0
+        bits = bits & _SIGN_MASK
+        top = int(bits.max())
+    bottom = int(bits.min())
+    smallest = bottom if bottom else int(bits.min(where=bits > 0, initial=top))
+    exponent = smallest >> _MANTISSA_BITS
+    offset = ((exponent - 1) << _MANTISSA_BITS) if exponent > 0 else 0
+    if top - offset >= 1 << (64 - low):
+        return None
+    if offset and not bottom:  # zeros stay 0; positive times stay above them
+        keys = np.maximum(bits, np.uint64(offset))
+        keys -= np.uint64(offset)
+    else:
+        keys = np.subtract(bits, np.uint64(offset))
+    keys <<= np.uint64(low)
+    if lab is None:
+        keys |= ev
+    else:
+        code = lab.astype(np.uint64)
+        code <<= np.uint64(1)
+        code |= ev
+        keys |= code
+    return keys, offset
+
+
+@dataclass(frozen=True)
+class _Cells:
+    """Sorted (time, label, status) cells: runs of equal packed keys after one sort.
+
+    ``start``: position of each cell's first subject in sorted order; ``tkey``: its time
+    bits (offset removed); ``code``: ``label * 2 + event``; ``count``: its subjects.
+    """
+
+    start: np.ndarray
+    tkey: np.ndarray
+    code: np.ndarray
+    count: np.ndarray
+    offset: int
+    n: int
+
+    def times(self, cells: np.ndarray) -> np.ndarray:
+        """The exact input doubles of the given cells' times."""
+        bits = self.tkey.take(cells)
+        if self.offset:
+            np.add(bits, np.uint64(self.offset), out=bits, where=bits > 0)
+        return bits.view(np.float64)
+
+    def new_time(self) -> np.ndarray:
+        """True at each cell whose time differs from the previous cell's (and at the first)."""
+        flag = np.empty(self.tkey.shape[0], dtype=bool)
+        flag[0] = True
+        np.not_equal(self.tkey[1:], self.tkey[:-1], out=flag[1:])
+        return flag
+
+
+def _sorted_cells(
+    time: np.ndarray, ev: np.ndarray, lab: np.ndarray | None, n_labels: int
+) -> _Cells | None:
+    """The cells of one sort of packed keys (module docstring); None if they do not fit."""
+    low = int(n_labels - 1).bit_length() + 1
+    packed = _packed_keys(time, ev, lab, low)
+    if packed is None:
+        return None
+    keys, offset = packed
+    keys.sort()
+    n = keys.shape[0]
+    new_cell = np.empty(n, dtype=bool)
+    new_cell[0] = True
+    np.not_equal(keys[1:], keys[:-1], out=new_cell[1:])
+    start = np.flatnonzero(new_cell)
+    del new_cell
+    tkey = keys.take(start)
+    del keys
+    count = np.empty(start.shape[0], dtype=np.int64)
+    np.subtract(start[1:], start[:-1], out=count[:-1])
+    count[-1] = n - start[-1]
+    code = tkey & np.uint64((1 << low) - 1)
+    tkey >>= np.uint64(low)
+    return _Cells(start, tkey, code, count, offset, n)
 
 
 def _count_packed(
     time: np.ndarray, ev: np.ndarray, lab: np.ndarray | None, n_labels: int
 ) -> RiskTable | None:
-    """Counting by one sort of packed (time, label, status) keys; None if they do not fit."""
-    low = int(n_labels - 1).bit_length() + 1
-    keys = time.view(np.uint64) & _SIGN_MASK  # -0.0 reads as 0.0
-    smallest = int(keys.min())
-    positive = None
-    if smallest == 0:
-        positive = keys > 0
-        smallest = int(keys.min(where=positive, initial=np.iinfo(np.uint64).max))
-    exponent = smallest >> _MANTISSA_BITS
-    offset = ((exponent - 1) << _MANTISSA_BITS) if exponent > 0 else 0
-    if int(keys.max()) - offset >= 1 << (64 - low):
+    """Counting by one sort of packed (time, label, status) keys; None if they do not fit.
+
+    After the sort, runs of equal keys are the (time, label, status) cells with their
+    counts; runs of equal time bits among the cells are the distinct times.
+    """
+    cells = _sorted_cells(time, ev, lab, n_labels)
+    if cells is None:
         return None
-    if offset:
-        np.subtract(keys, np.uint64(offset), out=keys, where=True if positive is None else positive)
-    keys <<= np.uint64(low)
-    if lab is not None:
-        shifted = lab.astype(np.uint64)
-        shifted <<= np.uint64(1)
-        keys |= shifted
-    keys |= ev
-    keys.sort()
-    starts = np.flatnonzero(np.concatenate(([True], keys[1:] != keys[:-1])))
-    counts = np.diff(np.append(starts, keys.shape[0]))
-    distinct = keys[starts]
-    tkey = distinct >> np.uint64(low)
-    new_time = np.concatenate(([True], tkey[1:] != tkey[:-1]))
-    row = np.cumsum(new_time)
-    row -= 1
-    m = int(row[-1]) + 1
-    code = (distinct & np.uint64((1 << low) - 1)).astype(np.int64)
-    code *= m
-    code += row
-    cells = np.bincount(code, weights=counts, minlength=m * 2 * n_labels)
-    utime = tkey[new_time]
-    if offset:
-        np.add(utime, np.uint64(offset), out=utime, where=utime > 0)
-    return _from_cells(utime.view(np.float64), cells.astype(np.int64).reshape(n_labels, 2, m), None)
+    new_time = cells.new_time()
+    firsts = np.flatnonzero(new_time)
+    m = firsts.shape[0]
+    if m == new_time.shape[0]:
+        row = np.arange(m, dtype=np.uint64)
+    else:
+        row = np.cumsum(new_time, dtype=np.uint64)
+        row -= np.uint64(1)
+    del new_time
+    index = cells.code * np.uint64(m)
+    index += row
+    del row
+    counts = np.zeros(m * 2 * n_labels, dtype=np.int64)
+    counts.put(index.view(np.int64), cells.count)  # each (label, status, time) cell once
+    return _from_cells(cells.times(firsts), counts.reshape(n_labels, 2, m))
+
+
+@dataclass(frozen=True)
+class LabelTables:
+    """Each label's own one-label :class:`RiskTable` (its distinct times only) and the
+    pooled counts at every distinct time of all labels: ``n`` at risk, ``n_risk[l]`` of
+    label l at risk, ``n_event`` events (all labels). Log-rank sums read the pooled
+    counts (times without events add exact zeros); Kaplan-Meier curves the tables."""
+
+    tables: list[RiskTable]
+    n: np.ndarray
+    n_risk: list[np.ndarray]
+    n_event: np.ndarray
+
+
+def label_tables(
+    time: np.ndarray, event: np.ndarray, label: np.ndarray, n_labels: int
+) -> LabelTables | None:
+    """:class:`LabelTables` from the cells of one packed-key sort, without a joint
+    (label x status x time) count array.
+
+    With exclusive prefix sums over the cells of the events and of each label's subjects,
+    label l has ``n_l - (label-l subjects before the cell)`` at risk at any of its cells,
+    and a distinct time has ``n - (position of its first subject)`` at risk in all. Each
+    label has at most two cells per time (censored first, then events), so its counts per
+    time come from its first cell there and the one after it. None for whole-number
+    times (:func:`risk_table` counts those without a sort) or keys that do not fit.
+    """
+    n = time.shape[0]
+    ev = event.view(np.uint8) if event.dtype in (np.int8, np.bool_) else event.astype(np.uint8)
+    if n == 0 or _whole_days(time, n, n_labels) is not None:
+        return None
+    cells = _sorted_cells(time, ev, label, n_labels)
+    if cells is None:
+        return None
+    c = cells.count.shape[0]
+    is_event = cells.code & np.uint64(1)
+    label_of = cells.code >> np.uint64(1)
+    events_before = _exclusive_sum(cells.count * is_event.view(np.int64))
+    before = [np.zeros(0, dtype=np.int64)] * n_labels  # label-l subjects before each cell
+    others = np.zeros(c + 1, dtype=np.int64)
+    for lab in range(1, n_labels):
+        before[lab] = _exclusive_sum(cells.count * (label_of == lab))
+        others += before[lab]
+    before[0] = np.append(cells.start, n)
+    before[0] -= others
+    del others
+    firsts = np.flatnonzero(cells.new_time())
+    n_pooled = n - cells.start.take(firsts)
+    n_event = np.diff(events_before.take(np.append(firsts, c)))
+    n_risk = [int(before[lab][c]) - before[lab].take(firsts) for lab in range(n_labels)]
+    tables = [_one_label(cells, label_of == lab, is_event, before[lab]) for lab in range(n_labels)]
+    return LabelTables(tables, n_pooled, n_risk, n_event)
+
+
+def _exclusive_sum(values: np.ndarray) -> np.ndarray:
+    """``out[i] = values[:i].sum()`` for i in 0..len(values), as int64."""
+    out = np.empty(values.shape[0] + 1, dtype=np.int64)
+    out[0] = 0
+    np.cumsum(values, out=out[1:])
+    return out
+
+
+def _one_label(
+    cells: _Cells, mine: np.ndarray, is_event: np.ndarray, before: np.ndarray
+) -> RiskTable:
+    """One label's table from its cells (at most two per time: censored, then events)."""
+    own = np.flatnonzero(mine)
+    if own.size == 0:
+        empty = np.zeros((1, 0), dtype=np.int64)
+        return RiskTable(np.zeros(0), empty, empty, empty.copy())
+    tkey = cells.tkey.take(own)
+    new_time = np.empty(own.shape[0] + 1, dtype=bool)
+    new_time[0] = new_time[-1] = True
+    np.not_equal(tkey[1:], tkey[:-1], out=new_time[1:-1])
+    first = np.flatnonzero(new_time[:-1])
+    del tkey
+    at = own.take(first)  # the first cell of each time, in all cells
+    count = cells.count.take(at)
+    event_first = is_event.take(at).view(np.int64)
+    second = ~new_time.take(first + 1)  # an event cell follows a censored one
+    n_event = cells.count.take(own.take(first + 1, mode="clip"))
+    n_event *= second
+    n_censor = count * (1 - event_first)
+    n_event += count * event_first
+    n_risk = int(before[-1]) - before.take(at)
+    return RiskTable(cells.times(at), n_risk[None], n_event[None], n_censor[None])
 
 
 def _count_argsort(
@@ -196,4 +372,4 @@ def _count_argsort(
     m = int(row[-1]) + 1
     code = ev[order].astype(np.int64) if lab is None else lab[order] * 2 + ev[order]
     cells = np.bincount(code * m + row, minlength=m * 2 * n_labels)
-    return _from_cells(ts[new_time], cells.reshape(n_labels, 2, m), None)
+    return _from_cells(ts[new_time], cells.reshape(n_labels, 2, m))
