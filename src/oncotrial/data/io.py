@@ -4,16 +4,24 @@ CSV is UTF-8 with a header row. Only an empty cell is missing: ``NA``/``nan`` ar
 which the column checks of the caller then accept or reject by name. Parquet nulls are
 missing. A header that repeats a column name is refused (pandas would silently rename the
 second one ``name.1``). Errors name the file and, where it applies, the column.
+
+Output directories are written atomically (:func:`staged_directory`): files go into a fresh
+temporary directory beside the target, which is renamed into place only when all are written.
 """
 
 from __future__ import annotations
 
 import csv
+import os
+import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pandas as pd
 
-from oncotrial.errors import DataError
+from oncotrial.errors import DataError, InputError
 
 SUFFIXES = (".csv", ".parquet", ".pq")
 
@@ -66,3 +74,49 @@ def _refuse_repeated_columns(path: Path) -> None:
             file=str(path),
             column=repeated[0],
         )
+
+
+def check_replaceable(out_dir: Path, marker: str, what: str, argument: str) -> None:
+    """Refuse an ``out_dir`` that is not a directory, or is a non-empty directory without
+    ``marker`` (the file an earlier ``what``, e.g. "report", leaves): only those are replaced."""
+    if out_dir.exists():
+        if not out_dir.is_dir():
+            raise InputError(f"{out_dir}: exists and is not a directory", argument=argument)
+        if any(out_dir.iterdir()) and not (out_dir / marker).is_file():
+            raise InputError(
+                f"{out_dir}: directory is not empty and holds no earlier {what} "
+                f"({marker}); choose an empty or new directory",
+                argument=argument,
+                value=str(out_dir),
+            )
+
+
+@contextmanager
+def staged_directory(out_dir: Path) -> Iterator[Path]:
+    """A fresh temporary directory beside ``out_dir`` to write into; when the block ends
+    without error it replaces ``out_dir`` (an earlier one is moved aside, then removed), and
+    on any error it is deleted, leaving ``out_dir`` as it was."""
+    out_dir.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    try:
+        yield tmp
+        _swap_into_place(tmp, out_dir)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+
+
+def _swap_into_place(tmp: Path, out_dir: Path) -> None:
+    old: Path | None = None
+    if out_dir.exists():
+        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
+        os.replace(out_dir, old)
+    try:
+        os.replace(tmp, out_dir)
+    except BaseException:
+        if old is not None:
+            os.replace(old, out_dir)
+        raise
+    os.chmod(out_dir, 0o755)
+    if old is not None:
+        shutil.rmtree(old, ignore_errors=True)

@@ -33,9 +33,8 @@ from typing import Literal
 import pandas as pd
 
 from oncotrial.derive._columns import bad_cell, code_cells, require_columns, text_cells
-from oncotrial.derive.populations import SubjectTrace, optional_dates, traces_for
+from oncotrial.derive.populations import SubjectTrace, TracedData, optional_dates
 from oncotrial.errors import InputError
-from oncotrial.results import Result
 
 REQUIRED = ("USUBJID", "GFGENSYM", "GFSTRESC", "GFSPEC", "VISIT")
 RESULTS = ("MUTATED", "NOT DETECTED", "")
@@ -105,18 +104,12 @@ def _visit(text: str) -> str:
 
 
 @dataclass(frozen=True)
-class BiomarkerFlags(Result):
+class BiomarkerFlags(TracedData):
     """One row per subject with a column per flag (``Y``, ``N`` or None), with traces."""
 
     data: pd.DataFrame
     flags: tuple[BiomarkerFlag, ...]
     traces: tuple[SubjectTrace, ...]
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.data.copy()
-
-    def explain(self, usubjid: str) -> list[str]:
-        return traces_for(self.traces, usubjid)
 
     def counts(self) -> pd.DataFrame:
         """Per flag: number of subjects Y, N and not tested."""

@@ -23,10 +23,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import re
-import shutil
-import tempfile
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,7 +32,7 @@ from typing import Any, Literal
 import numpy as np
 import pandas as pd
 
-from oncotrial.data.io import read_table
+from oncotrial.data.io import check_replaceable, read_table, staged_directory
 from oncotrial.derive.contracts import (
     OPTIONAL_DOMAINS,
     RAW,
@@ -302,20 +299,9 @@ def write_outputs(
     """
     formats = [check_format(f) for f in ([fmt] if isinstance(fmt, str) else fmt)]
     out_dir = Path(out_dir)
-    if out_dir.exists():
-        if not out_dir.is_dir():
-            raise InputError(f"{out_dir}: exists and is not a directory", argument="out_dir")
-        if any(out_dir.iterdir()) and not (out_dir / LOG_NAME).is_file():
-            raise InputError(
-                f"{out_dir}: directory is not empty and holds no earlier derivation "
-                f"({LOG_NAME}); choose an empty or new directory",
-                argument="out_dir",
-                value=str(out_dir),
-            )
-    out_dir.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out_dir.name}.", dir=out_dir.parent))
+    check_replaceable(out_dir, LOG_NAME, "derivation", "out_dir")
     name_maps: dict[str, dict[str, str]] = {}
-    try:
+    with staged_directory(out_dir) as tmp:
         for one in formats:
             for stem, frame in datasets.items():
                 path = tmp / f"{stem.lower()}{SUFFIX[one]}"
@@ -327,24 +313,4 @@ def write_outputs(
             all_texts.update(texts_fn(name_maps))
         for filename, text in all_texts.items():
             (tmp / filename).write_text(text, encoding="utf-8")
-        _swap_into_place(tmp, out_dir)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return name_maps
-
-
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    old: Path | None = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, old)
-    try:
-        os.replace(tmp, out_dir)
-    except BaseException:
-        if old is not None:
-            os.replace(old, out_dir)
-        raise
-    os.chmod(out_dir, 0o755)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)

@@ -65,14 +65,13 @@ from oncotrial.derive._columns import (
 )
 from oncotrial.derive.populations import (
     SubjectTrace,
+    TracedData,
     read_subjects,
     required_dates,
-    traces_for,
     unknown_subject,
 )
 from oncotrial.derive.safety import SafetyTable
 from oncotrial.errors import InputError
-from oncotrial.results import Result
 
 REQUIRED = ("USUBJID", "EXTRT", "EXDOSE", "EXSTDTC", "EXENDTC")
 EXADJ_VALUES = ("DOSE REDUCED", "DOSE INTERRUPTED", "")
@@ -221,7 +220,7 @@ def dose_plans(spec: Any) -> dict[str, dict[str, DosePlan]]:
 
 
 @dataclass(frozen=True)
-class Adex(Result):
+class Adex(TracedData):
     """ADEX parameters per subject and agent (``data``, long form) with their traces."""
 
     data: pd.DataFrame
@@ -229,15 +228,9 @@ class Adex(Result):
     starting_dose: str
     arm_column: str = "ARMCD"
 
-    def to_frame(self) -> pd.DataFrame:
-        return self.data.copy()
-
     def wide(self) -> pd.DataFrame:
         """One row per subject and agent, one column per PARAMCD."""
         return adex_wide(self.data, arm_column=self.arm_column)
-
-    def explain(self, usubjid: str) -> list[str]:
-        return traces_for(self.traces, usubjid)
 
     def summary(self) -> str:
         return exposure_summary(self.data, arm_column=self.arm_column).summary()

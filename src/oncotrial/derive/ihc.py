@@ -42,9 +42,8 @@ import pandas as pd
 import yaml
 
 from oncotrial.derive._columns import bad_cell, fmt, is_missing, require_columns, to_decimal
-from oncotrial.derive.populations import SubjectTrace, parse_date, traces_for
+from oncotrial.derive.populations import SubjectTrace, TracedData, parse_date
 from oncotrial.errors import DataError, InputError, SpecError
-from oncotrial.results import Result
 
 PERCENT_TESTS = ("ER", "PGR", "KI67")
 TESTS = (*PERCENT_TESTS, "HER2", "HER2ISH")
@@ -420,16 +419,13 @@ def _parse(raw: Any) -> IhcRules:
 
 
 @dataclass(frozen=True)
-class IhcFlags(Result):
+class IhcFlags(TracedData):
     """One row per subject: a column per flag (``Y``, ``N`` or None) and the values read."""
 
     data: pd.DataFrame
     rules: IhcRules
     visit: str
     traces: tuple[SubjectTrace, ...]
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.data.copy()
 
     def to_dict(self) -> dict[str, Any]:
         return {**self.settings(), "counts": self.counts().to_dict(orient="records")}
@@ -441,9 +437,6 @@ class IhcFlags(Result):
             "visit": self.visit,
             "selection": "most recent evaluable sample at the visit dated on or before RANDDT",
         }
-
-    def explain(self, usubjid: str) -> list[str]:
-        return traces_for(self.traces, usubjid)
 
     def counts(self) -> pd.DataFrame:
         """Per flag: subjects Y, N and empty."""

@@ -43,21 +43,20 @@ from oncotrial.derive.ctcae import REQUIRED as CTCAE_REQUIRED
 from oncotrial.derive.ctcae import LabGrade, ctcae_lab_terms, grade_labs
 from oncotrial.derive.populations import (
     SubjectTrace,
+    TracedData,
     TreatedSubject,
     read_subjects,
     required_dates,
-    traces_for,
     unknown_subject,
 )
 from oncotrial.derive.safety import study_day
 from oncotrial.errors import InputError
-from oncotrial.results import Result
 
 REQUIRED = (*CTCAE_REQUIRED, "LBDTC")
 
 
 @dataclass(frozen=True)
-class Adlb(Result):
+class Adlb(TracedData):
     """ADLB records (``data``), per subject and test shifts (``shifts``) and their traces."""
 
     data: pd.DataFrame
@@ -66,12 +65,6 @@ class Adlb(Result):
     ignored_tests: tuple[str, ...]
     window_days: int | None
     arm_column: str = "ARMCD"
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.data.copy()
-
-    def explain(self, usubjid: str) -> list[str]:
-        return traces_for(self.traces, usubjid)
 
     def summary(self) -> str:
         graded = int(self.data["ATOXGR"].notna().sum())

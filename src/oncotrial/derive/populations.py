@@ -82,6 +82,20 @@ def traces_for(traces: Iterable[SubjectTrace], usubjid: str) -> list[str]:
     return out
 
 
+class TracedData(Result):
+    """Mixin for a derived dataset ``data`` kept with the ``traces`` of its derivations:
+    ``to_frame`` is a copy of ``data``, ``explain`` one subject's trace sentences."""
+
+    data: pd.DataFrame
+    traces: tuple[SubjectTrace, ...]
+
+    def to_frame(self) -> pd.DataFrame:
+        return self.data.copy()
+
+    def explain(self, usubjid: str) -> list[str]:
+        return traces_for(self.traces, usubjid)
+
+
 def parse_date(value: object, dataset: str, column: str, row: int) -> dt.date | None:
     """One date cell: None when missing; text must be a full ISO 8601 date ``YYYY-MM-DD``.
 

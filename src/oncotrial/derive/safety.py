@@ -42,10 +42,10 @@ from oncotrial.derive._columns import (
 )
 from oncotrial.derive.populations import (
     SubjectTrace,
+    TracedData,
     TreatedSubject,
     optional_dates,
     read_subjects,
-    traces_for,
     unknown_subject,
 )
 from oncotrial.errors import InputError
@@ -134,16 +134,13 @@ def study_day(date: dt.date | None, reference: dt.date | None) -> int | None:
 
 
 @dataclass(frozen=True)
-class Adae(Result):
+class Adae(TracedData):
     """ADAE records (``data``) with the trace of every derived flag and maximum grade."""
 
     data: pd.DataFrame
     traces: tuple[SubjectTrace, ...]
     window_days: int
     arm_column: str = "ARMCD"
-
-    def to_frame(self) -> pd.DataFrame:
-        return self.data.copy()
 
     def by_term(self) -> pd.DataFrame:
         """Maximum grade per subject and preferred term (treatment-emergent AEs)."""
@@ -152,9 +149,6 @@ class Adae(Result):
     def by_soc(self) -> pd.DataFrame:
         """Maximum grade per subject and system organ class (treatment-emergent AEs)."""
         return max_grade_by(self.data, "AEBODSYS", arm_column=self.arm_column)
-
-    def explain(self, usubjid: str) -> list[str]:
-        return traces_for(self.traces, usubjid)
 
     def summary(self) -> str:
         n = len(self.data)

@@ -188,6 +188,36 @@ def inflate(n: int, fraction: float, rule: str) -> int:
     )
 
 
+def round_patients(
+    n_exact: float, ratio: float, block: int | None, inevaluable: float, inflation: str
+) -> tuple[int, int, int, int, int]:
+    """``(block, n_evaluable, n, n_control, n_experimental)``: ``n_exact`` up to a multiple of
+    the allocation ``block`` (default from ``ratio``) = ``n_evaluable``; then inflation for
+    inevaluable patients (:func:`inflate`) and again up to the block = ``n``."""
+    blk = allocation_block(ratio) if block is None else int(check.positive(block, "block"))
+    n_eval = math.ceil(n_exact / blk - 1e-9) * blk
+    n = math.ceil(inflate(n_eval, inevaluable, inflation) / blk - 1e-9) * blk
+    n_exp = round(n * ratio / (1.0 + ratio))
+    return blk, n_eval, n, n - n_exp, n_exp
+
+
+def study_timing(
+    accrual_time: float,
+    follow_up: float,
+    accrual_starts: Sequence[float] | None,
+    accrual_rates: Sequence[float] | None,
+    dropout_rate: float,
+    dropout_time: float,
+) -> tuple[Accrual, float, float]:
+    """``(accrual, follow_up, dropout hazard)`` checked: the analysis at ``accrual_time +
+    follow_up`` must be after 0; the dropout hazard is :func:`dropout_hazard`."""
+    accrual = Accrual.make(accrual_time, accrual_starts, accrual_rates)
+    fu = check.non_negative(follow_up, "follow_up")
+    if accrual.duration + fu <= 0:
+        raise InputError("accrual_time + follow_up must be > 0", argument="follow_up", value=fu)
+    return accrual, fu, dropout_hazard(dropout_rate, dropout_time)
+
+
 @dataclass(frozen=True)
 class Patients(Result):
     """Patients needed to observe ``events`` events by the end of follow-up."""
@@ -235,20 +265,15 @@ def patients_for_events(
     """
     d = check.positive(events, "events")
     r = check.positive(ratio, "ratio")
-    acc = Accrual.make(accrual_time, accrual_starts, accrual_rates)
-    fu = check.non_negative(follow_up, "follow_up")
-    if acc.duration + fu <= 0:
-        raise InputError("accrual_time + follow_up must be > 0", argument="follow_up", value=fu)
-    eta = dropout_hazard(dropout_rate, dropout_time)
+    acc, fu, eta = study_timing(
+        accrual_time, follow_up, accrual_starts, accrual_rates, dropout_rate, dropout_time
+    )
     end = acc.duration + fu
     p_c = fraction_with_event(control, acc, end, eta)
     p_e = fraction_with_event(control.scaled(hr), acc, end, eta)
     p_bar = (p_c + r * p_e) / (1.0 + r)
     n_exact = d / p_bar
-    blk = allocation_block(r) if block is None else int(check.positive(block, "block"))
-    n_eval = math.ceil(n_exact / blk - 1e-9) * blk
-    n = math.ceil(inflate(n_eval, inevaluable, inflation) / blk - 1e-9) * blk
-    n_exp = round(n * r / (1.0 + r))
+    blk, n_eval, n, n_c, n_exp = round_patients(n_exact, r, block, inevaluable, inflation)
     return Patients(
         d,
         r,
@@ -264,7 +289,7 @@ def patients_for_events(
         float(inevaluable),
         inflation,
         n,
-        n - n_exp,
+        n_c,
         n_exp,
         end,
     )

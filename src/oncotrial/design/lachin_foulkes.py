@@ -97,18 +97,6 @@ class PatientsDesign(Result):
         )
 
 
-def round_patients(
-    n_exact: float, ratio: float, block: int | None, inevaluable: float, inflation: str
-) -> tuple[int, int, int, int, int]:
-    """``(block, n_evaluable, n, n_control, n_experimental)`` with the rounding rules of
-    :func:`oncotrial.design.accrual.patients_for_events` (block, then inflation, then block)."""
-    blk = acc.allocation_block(ratio) if block is None else int(check.positive(block, "block"))
-    n_eval = math.ceil(n_exact / blk - 1e-9) * blk
-    n = math.ceil(acc.inflate(n_eval, inevaluable, inflation) / blk - 1e-9) * blk
-    n_exp = round(n * ratio / (1.0 + ratio))
-    return blk, n_eval, n, n - n_exp, n_exp
-
-
 def exponential_hazard(model: PiecewiseExponential | None, name: str) -> float:
     """The single hazard of an exponential model (Lachin-Foulkes assumes exponential survival)."""
     if model is None:
@@ -174,11 +162,9 @@ def lachin_foulkes(
     s = check.sides(sides)
     p = check.power(power, a / s)
     r = check.positive(ratio, "ratio")
-    accrual = acc.Accrual.make(accrual_time, accrual_starts, accrual_rates)
-    fu = check.non_negative(follow_up, "follow_up")
-    if accrual.duration + fu <= 0:
-        raise InputError("accrual_time + follow_up must be > 0", argument="follow_up", value=fu)
-    eta = acc.dropout_hazard(dropout_rate, dropout_time)
+    accrual, fu, eta = acc.study_timing(
+        accrual_time, follow_up, accrual_starts, accrual_rates, dropout_rate, dropout_time
+    )
     end = accrual.duration + fu
     q_c, q_e = 1.0 / (1.0 + r), r / (1.0 + r)
     lam_bar = q_c * lam_c + q_e * lam_e
@@ -194,7 +180,7 @@ def lachin_foulkes(
     )
     n_exact = (root / abs(lam_c - lam_e)) ** 2
     p_mix = q_c * p_c + q_e * p_e
-    blk, n_eval, n, n_c, n_e = round_patients(n_exact, r, block, inevaluable, inflation)
+    blk, n_eval, n, n_c, n_e = acc.round_patients(n_exact, r, block, inevaluable, inflation)
     details = {
         "inputs": {k: (list(v) if isinstance(v, tuple) else v) for k, v in inputs.items()},
         "hazard_pooled": lam_bar,

@@ -51,7 +51,7 @@ from scipy.stats import norm
 from oncotrial.design import _tte_inputs as check
 from oncotrial.design import accrual as acc
 from oncotrial.design.effect import PiecewiseExponential, effect_from
-from oncotrial.design.lachin_foulkes import PatientsDesign, round_patients
+from oncotrial.design.lachin_foulkes import PatientsDesign
 from oncotrial.errors import InputError
 from oncotrial.results import Result
 
@@ -280,16 +280,14 @@ def lakatos(
     s = check.sides(sides)
     p = check.power(power, a / s)
     r = check.positive(ratio, "ratio")
-    accrual = acc.Accrual.make(accrual_time, accrual_starts, accrual_rates)
-    fu = check.non_negative(follow_up, "follow_up")
-    if accrual.duration + fu <= 0:
-        raise InputError("accrual_time + follow_up must be > 0", argument="follow_up", value=fu)
+    accrual, fu, eta = acc.study_timing(
+        accrual_time, follow_up, accrual_starts, accrual_rates, dropout_rate, dropout_time
+    )
     b = int(check.positive(intervals_per_unit, "intervals_per_unit"))
     grid_starts = tuple(sorted(set(ctrl.starts) | set(expt.starts)))
     if starts is not None:
         grid_starts = tuple(sorted(set(grid_starts) | {float(x) for x in starts}))
     k = len(grid_starts)
-    eta = acc.dropout_hazard(dropout_rate, dropout_time)
     if eta > 0 and (dropout_control is not None or dropout_experimental is not None):
         raise InputError(
             "give dropout_rate (both arms) or dropout_control/dropout_experimental, not both",
@@ -313,7 +311,7 @@ def lakatos(
     n_exact = ((z_a + z_b) / stat.drift) ** 2
     q_c, q_e = 1.0 / (1.0 + r), r / (1.0 + r)
     p_mix = q_c * stat.event_probability_control + q_e * stat.event_probability_experimental
-    blk, n_eval, n, n_c, n_e = round_patients(n_exact, r, block, inevaluable, inflation)
+    blk, n_eval, n, n_c, n_e = acc.round_patients(n_exact, r, block, inevaluable, inflation)
     details = {
         "inputs": {k2: (list(v) if isinstance(v, tuple) else v) for k2, v in inputs.items()},
         "drift_per_sqrt_patient": stat.drift,

@@ -22,9 +22,6 @@ import base64
 import dataclasses
 import datetime as dt
 import json
-import os
-import shutil
-import tempfile
 import textwrap
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -35,9 +32,9 @@ import matplotlib
 from matplotlib.figure import Figure
 
 from oncotrial import __version__
+from oncotrial.data.io import check_replaceable, staged_directory
 from oncotrial.derive.exposure import exposure_summary
 from oncotrial.derive.safety import teae_overview
-from oncotrial.errors import InputError
 from oncotrial.report.adam import AdamData, read_adam
 from oncotrial.report.analyses import (
     ITT,
@@ -399,35 +396,6 @@ def _results(
     return doc
 
 
-def _swap_into_place(tmp: Path, out_dir: Path) -> None:
-    old: Path | None = None
-    if out_dir.exists():
-        old = out_dir.with_name(f".{out_dir.name}.old-{os.getpid()}")
-        os.replace(out_dir, old)
-    try:
-        os.replace(tmp, out_dir)
-    except BaseException:
-        if old is not None:
-            os.replace(old, out_dir)
-        raise
-    os.chmod(out_dir, 0o755)
-    if old is not None:
-        shutil.rmtree(old, ignore_errors=True)
-
-
-def _check_out_dir(out_dir: Path) -> None:
-    if out_dir.exists():
-        if not out_dir.is_dir():
-            raise InputError(f"{out_dir}: exists and is not a directory", argument="out")
-        if any(out_dir.iterdir()) and not (out_dir / RESULTS_NAME).is_file():
-            raise InputError(
-                f"{out_dir}: directory is not empty and holds no earlier report "
-                f"({RESULTS_NAME}); choose an empty or new directory",
-                argument="out",
-                value=str(out_dir),
-            )
-
-
 def build_report(
     spec: TrialSpec | str | Path,
     adam_dir: str | Path,
@@ -445,7 +413,7 @@ def build_report(
     say = progress or (lambda _text: None)
     trial = spec if isinstance(spec, TrialSpec) else load_spec(spec)
     out = Path(out_dir)
-    _check_out_dir(out)
+    check_replaceable(out, RESULTS_NAME, "report", "out")
     say("reading analysis datasets")
     adam = read_adam(adam_dir, trial)
     say("running analyses (statistics core)")
@@ -454,9 +422,7 @@ def build_report(
     tables = build_tables(trial, adam, analyses)
     say("drawing figures")
     figures = build_figures(trial, adam, analyses)
-    out.parent.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{out.name}.", dir=out.parent))
-    try:
+    with staged_directory(out) as tmp:
         table_files, figure_files = _write_outputs(tmp, trial, adam, analyses, tables, figures, say)
         say("writing results.json")
         results = _results(analyses, adam, tables, figures)
@@ -468,10 +434,6 @@ def build_report(
         )
         page = _page(trial, adam, analyses, tables, figures, tmp, files)
         (tmp / REPORT_NAME).write_text(page, encoding="utf-8")
-        _swap_into_place(tmp, out)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return Report(
         out_dir=str(out),
         html=str(out / REPORT_NAME),

@@ -82,8 +82,26 @@ def distribution(x: np.ndarray) -> dict[str, float]:
     return out
 
 
+class SimulatedRun(Result):
+    """Mixin for simulation results: ``to_dict`` leaves out the per-trial ``records`` and adds
+    ``trials_per_second`` (``n_sim / elapsed_seconds``)."""
+
+    n_sim: int
+    elapsed_seconds: float
+
+    def to_dict(self) -> dict[str, Any]:
+        out = super().to_dict()
+        out.pop("records", None)
+        out["trials_per_second"] = self.trials_per_second
+        return out
+
+    @property
+    def trials_per_second(self) -> float:
+        return self.n_sim / self.elapsed_seconds if self.elapsed_seconds > 0 else float("nan")
+
+
 @dataclass(frozen=True, eq=False)
-class SimulationResult(Result):
+class SimulationResult(SimulatedRun):
     """Operating characteristics of a scenario from ``n_sim`` simulated trials.
 
     ``records`` (per-trial arrays) is kept for further analysis and left out of ``to_dict``.
@@ -111,16 +129,6 @@ class SimulationResult(Result):
     elapsed_seconds: float
     workers: int
     records: BlockRecords | None = field(default=None, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out.pop("records", None)
-        out["trials_per_second"] = self.trials_per_second
-        return out
-
-    @property
-    def trials_per_second(self) -> float:
-        return self.n_sim / self.elapsed_seconds if self.elapsed_seconds > 0 else float("nan")
 
     def to_frame(self) -> pd.DataFrame:
         """One row per look: stopping probabilities, power so far, mean cut and events."""

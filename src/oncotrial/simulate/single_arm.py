@@ -37,7 +37,6 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -45,6 +44,7 @@ from scipy import stats
 
 from oncotrial.design import single_arm as design
 from oncotrial.results import Result
+from oncotrial.simulate.result import SimulatedRun
 from oncotrial.simulate.scenario import (
     ENTRY,
     Accrual,
@@ -246,7 +246,7 @@ def simulate_single_arm_block(
 
 
 @dataclass(frozen=True, eq=False)
-class SingleArmSimulationResult(Result):
+class SingleArmSimulationResult(SimulatedRun):
     """Simulated power of a single-arm landmark test, with the design module's answers."""
 
     scenario: SingleArmScenario
@@ -266,16 +266,6 @@ class SingleArmSimulationResult(Result):
     elapsed_seconds: float
     workers: int
     records: SingleArmRecords | None = field(default=None, repr=False)
-
-    def to_dict(self) -> dict[str, Any]:
-        out = super().to_dict()
-        out.pop("records", None)
-        out["trials_per_second"] = self.trials_per_second
-        return out
-
-    @property
-    def trials_per_second(self) -> float:
-        return self.n_sim / self.elapsed_seconds if self.elapsed_seconds > 0 else float("nan")
 
     def to_frame(self) -> pd.DataFrame:
         """One row: simulated and analytic power, the landmark estimate's distribution."""
