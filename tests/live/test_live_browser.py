@@ -71,6 +71,16 @@ def sign_in(drv, base: str, username: str, password: str) -> None:
     drv.find_element(By.ID, "sign-in").click()
 
 
+def wait_for_url(drv, url: str, timeout: float = 15) -> None:
+    """Wait until the browser has navigated to ``url`` (fails after ``timeout`` s)."""
+    from selenium.webdriver.support import expected_conditions
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    WebDriverWait(drv, timeout).until(
+        expected_conditions.url_to_be(url), message=f"the browser did not reach {url}"
+    )
+
+
 def fill_subject(drv, subject_id: str, answers: dict[str, str]) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import Select
@@ -144,6 +154,11 @@ def test_site_user_randomizes_in_the_browser(driver, web_trial: TrialDb, log_dir
 
         # sign out: the session cookie's token is revoked
         drv.find_element(By.CSS_SELECTOR, "header button").click()
+        # click() may return before the form's navigation has even started (chromedriver
+        # does not wait for it), so reading current_url at once raced with the browser: wait
+        # for the redirect to the sign-in page, which also means the server has revoked the
+        # session, before checking the old cookie
+        wait_for_url(drv, base + "/login")
         assert drv.current_url == base + "/login"
         stale = httpx.get(base + "/", cookies={"oncotrial_session": cookie["value"]})
         assert stale.status_code == 303 and stale.headers["location"] == "/login"
