@@ -182,28 +182,36 @@ def load(
 
 
 def _proc_cpu(select: Any) -> float:
-    """CPU seconds (user + system) of the live processes for which ``select(stat)`` is true."""
+    """CPU seconds (user + system) of the live processes for which
+    ``select(comm, process group id, command line)`` is true."""
     tick = os.sysconf("SC_CLK_TCK")
     total = 0
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
             text = stat.read_text()
+            cmdline = (stat.parent / "cmdline").read_bytes().decode(errors="replace")
         except OSError:
             continue
         comm = text[text.index("(") + 1 : text.rindex(")")]
         fields = text[text.rindex(")") + 2 :].split()
-        if select(comm, int(fields[2])):  # fields[2]: process group id
+        if select(comm, int(fields[2]), cmdline):  # fields[2]: process group id
             total += int(fields[11]) + int(fields[12])  # utime, stime
     return total / tick
 
 
-def cpu_snapshot(server_pgid: int) -> dict[str, float]:
-    """CPU seconds so far of the server processes, the PostgreSQL processes, and this
-    process's reaped children (the client processes)."""
+def cpu_snapshot(server_pgid: int, database: str | None) -> dict[str, float]:
+    """CPU seconds so far of the server processes, the PostgreSQL backends serving the
+    benchmark's database (their process title names it; PostgreSQL's shared background
+    processes, e.g. the WAL writer, are not counted: other users of the cluster share them),
+    and this process's reaped children (the client processes)."""
     t = os.times()
     return {
-        "server": _proc_cpu(lambda comm, pgid: pgid == server_pgid),
-        "database": _proc_cpu(lambda comm, pgid: comm.startswith("postgres")),
+        "server": _proc_cpu(lambda comm, pgid, cmd: pgid == server_pgid),
+        "database": _proc_cpu(
+            lambda comm, pgid, cmd: (
+                database is not None and comm.startswith("postgres") and f" {database} " in cmd
+            )
+        ),
         "clients": t.children_user + t.children_system,
     }
 
@@ -248,6 +256,7 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
     if backend == "sqlite":
         db_url = f"sqlite:///{tmp / 'bench.db'}"
         drop = None
+        name = None
     else:
         import psycopg
         from sqlalchemy.engine import make_url
@@ -277,9 +286,9 @@ def run_backend(backend: str, args: argparse.Namespace, tmp: Path) -> dict[str, 
         try:
             load(url, tokens, plan(warm, "W", 1), min(args.clients, warm), 1)
             subjects = plan(args.subjects, "B", 2)
-            before, load_before = cpu_snapshot(proc.pid), os.getloadavg()[0]
+            before, load_before = cpu_snapshot(proc.pid, name), os.getloadavg()[0]
             wall, results = load(url, tokens, subjects, args.clients, args.client_procs)
-            after, load_after = cpu_snapshot(proc.pid), os.getloadavg()[0]
+            after, load_after = cpu_snapshot(proc.pid, name), os.getloadavg()[0]
         finally:
             os.killpg(proc.pid, signal.SIGTERM)
             proc.wait(30)

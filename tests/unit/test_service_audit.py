@@ -129,7 +129,7 @@ def test_migrations_upgrade_from_empty_and_are_idempotent(tmp_path):
     assert current_revision(url) is None
     migrate(url)
     migrate(url)
-    assert current_revision(url) == "0001_initial"
+    assert current_revision(url) == "0002_audit_head_prev_hash"
     tables = set(inspect(create_engine(url)).get_table_names())
     assert {
         "trial", "sites", "users", "api_tokens", "allocation_list", "stratum_counters",

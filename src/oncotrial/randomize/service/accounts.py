@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -217,6 +219,15 @@ def principal_for_token(session: Session, token: str | None) -> Principal:
         .execute(sql.TOKEN_PRINCIPAL, {"token_hash": token_digest(token)})
         .first()
     )
+    return principal_from_row(row)
+
+
+def principal_from_row(row: Sequence[Any] | None, *, missing: bool = False) -> Principal:
+    """The caller from a row of :data:`~.statements.TOKEN_PRINCIPAL` (revoked_at, expires_at,
+    user id, username, role, site id, active, site code), or :class:`Unauthorized`: no token
+    (``missing``), unknown, revoked or expired token, deactivated user."""
+    if missing:
+        raise Unauthorized("missing bearer token; send 'Authorization: Bearer <token>'")
     if row is None:
         raise Unauthorized("invalid token")
     revoked_at, expires_at, user_id, username, role, site_id, active, site_code = row
@@ -225,6 +236,37 @@ def principal_for_token(session: Session, token: str | None) -> Principal:
     if not active:
         raise Unauthorized("user is deactivated")
     return Principal(user_id, username, role, site_id, site_code)
+
+
+def revoke_token(session: Session, token: str, actor: Principal | str) -> bool:
+    """Revoke one API token (sign-out); audited ``logout`` when it was still valid.
+
+    ``actor`` may revoke their own token; an admin any token. Returns whether a valid token
+    was revoked (revoking an unknown or already revoked token changes nothing).
+    """
+    row = session.execute(
+        select(ApiToken, User)
+        .join(User, ApiToken.user_id == User.id)
+        .where(ApiToken.token_hash == token_digest(token))
+    ).first()
+    if row is None:
+        return False
+    api_token, owner = row
+    if isinstance(actor, Principal) and actor.user_id != owner.id:
+        actor.require("admin")
+    if api_token.revoked_at is not None:
+        return False
+    api_token.revoked_at = utcnow()
+    session.flush()
+    actor_name = actor.username if isinstance(actor, Principal) else actor
+    append_audit(
+        session,
+        actor=actor_name,
+        action="logout",
+        entity=f"user:{owner.username}",
+        new={"token_label": api_token.label},
+    )
+    return True
 
 
 def authenticate_password(session: Session, username: str, password: str) -> Principal:

@@ -16,7 +16,7 @@ from pathlib import Path
 from fastapi import FastAPI
 
 from oncotrial import __version__
-from oncotrial.randomize.service.api import install_error_handlers, router
+from oncotrial.randomize.service.api import RandomizeFastPath, install_error_handlers, router
 from oncotrial.randomize.service.core import RandomizationService
 from oncotrial.randomize.service.db import migrate, normalize_url
 from oncotrial.randomize.service.web import router as web_router
@@ -27,6 +27,7 @@ def create_app(
     spec_path: str | Path | None = None,
     *,
     upgrade: bool = True,
+    fast_path: bool = True,
 ) -> FastAPI:
     """The app over the database at ``db_url`` (a URL or a SQLite file path).
 
@@ -35,6 +36,8 @@ def create_app(
         spec_path: optional spec file; when given it must be the spec the database was
             initialised with (same SHA-256), else :class:`~oncotrial.errors.InputError`.
         upgrade: apply pending Alembic migrations first (idempotent).
+        fast_path: answer well-formed randomization requests with
+            :class:`~.api.RandomizeFastPath` (same answers as the FastAPI route, less CPU).
     """
     url = normalize_url(db_url)
     if upgrade:
@@ -44,7 +47,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
         yield
-        service.close()
+        await service.aclose()
 
     app = FastAPI(
         title=f"oncotrial randomization service: {service.config.spec.trial.id}",
@@ -54,6 +57,8 @@ def create_app(
         lifespan=lifespan,
     )
     app.state.service = service
+    if fast_path:
+        app.add_middleware(RandomizeFastPath, service=service)
     install_error_handlers(app)
     app.include_router(router)
     app.include_router(web_router)

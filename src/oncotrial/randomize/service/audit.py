@@ -61,7 +61,7 @@ def canonical_json(value: Any) -> str:
 
 def record_payload(
     seq: int,
-    ts: dt.datetime,
+    ts: dt.datetime | str,
     actor: str,
     action: str,
     entity: str,
@@ -72,7 +72,7 @@ def record_payload(
 ) -> dict[str, Any]:
     return {
         "seq": seq,
-        "ts": format_ts(ts),
+        "ts": ts if isinstance(ts, str) else format_ts(ts),
         "actor": actor,
         "action": action,
         "entity": entity,
@@ -142,7 +142,7 @@ def append_audit(
             "hash": digest,
         },
     )
-    conn.execute(sql.MOVE_HEAD, {"new_seq": seq, "new_hash": digest})
+    conn.execute(sql.MOVE_HEAD, {"new_seq": seq, "new_hash": digest, "prev": head_hash})
     return {**payload, "hash": digest}
 
 

@@ -4,24 +4,28 @@
 JSON API (:mod:`.api`) and the web page (:mod:`.web`) both call its methods; each method is
 one transaction and authorises the caller (:class:`~.accounts.Principal`) by role and site.
 
-Allocation (:meth:`RandomizationService.randomize`): the request is validated first without
-touching the database (role, site, strata, eligibility); then ONE write transaction:
+Allocation (:meth:`RandomizationService.randomize`, and
+:meth:`RandomizationService.randomize_with_token`, which also authenticates the bearer token
+on the same connection): the request is validated first without taking any lock (role,
+site, strata, eligibility); then ONE write transaction (:mod:`.allocation`, on the database
+driver):
 
-1. the stratum's counter row is locked (``SELECT ... FOR UPDATE`` on PostgreSQL; SQLite's
-   ``BEGIN IMMEDIATE`` already excludes other writers) and the next free position read;
+1. the stratum's counter row is locked and advanced (``UPDATE ... RETURNING`` on
+   PostgreSQL; SQLite's ``BEGIN IMMEDIATE`` already excludes other writers), giving the next
+   free position and, from the list, its arm;
 2. an earlier answer under the same ``Idempotency-Key`` of the same user is replayed (same
-   body) or refused (different body, 409); checked under the lock, so a concurrent twin of
-   the request has committed by then;
-3. a duplicate subject id is refused (409), an exhausted stratum too (409);
-4. the list entry at (stratum, position) gives the arm; the trial row gives the next
-   randomization number; the assignment is inserted and the stratum counter advanced;
-5. the audit record and the idempotency record are appended; commit.
+   body) or refused (different body, 409), read after the lock, so a concurrent twin of
+   the request has committed by then; an exhausted stratum is refused (409); a refused
+   request is rolled back;
+3. the next randomization number is taken from the trial row, the assignment inserted, the
+   audit record and the idempotency record appended; commit.
 
-A crash anywhere before the commit leaves nothing (the database rolls the transaction back);
-the unique constraints on subject id, (stratum, position), randomization number and
-(user, idempotency key) make a double allocation impossible even if the locking were
+A duplicate subject id is refused by the unique constraint on ``assignments.subject_id``
+(409 after the rollback: nothing is written). A crash anywhere before the commit leaves
+nothing; the unique constraints on subject id, (stratum, position), randomization number
+and (user, idempotency key) make a double allocation impossible even if the locking were
 bypassed; a request that loses such a race is answered from the winner's records (replay or
-409). The hot path uses prebuilt statements (:mod:`.statements`).
+409).
 """
 
 from __future__ import annotations
@@ -38,14 +42,20 @@ import pandas as pd
 from sqlalchemy import Engine, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from oncotrial.errors import DataError, InputError, describe_value
 from oncotrial.randomize.params import strata, stratum_index
-from oncotrial.randomize.service import accounts
+from oncotrial.randomize.service import accounts, allocation
 from oncotrial.randomize.service import statements as sql
 from oncotrial.randomize.service.accounts import Principal
-from oncotrial.randomize.service.audit import append_audit, audit_to_dict, canonical_json
-from oncotrial.randomize.service.db import make_engine, read_session, write_session
+from oncotrial.randomize.service.audit import (
+    append_audit,
+    audit_to_dict,
+    canonical_json,
+    format_ts,
+)
+from oncotrial.randomize.service.db import is_sqlite, make_engine, read_session, write_session
 from oncotrial.randomize.service.errors import Conflict, Forbidden, Ineligible, NotFound
 from oncotrial.randomize.service.models import (
     Assignment,
@@ -61,16 +71,6 @@ from oncotrial.randomize.service.trial import TrialConfig, load_config
 from oncotrial.screening import ELIGIBLE, NOT_ELIGIBLE, screen
 
 EXPORT_FORMATS = ("csv", "parquet")
-
-
-@dataclass(frozen=True)
-class Slot:
-    """The next free list position of a stratum, read under the stratum's row lock."""
-
-    stratum: int
-    position: int
-    size: int
-    label: str
 
 
 @dataclass(frozen=True)
@@ -97,6 +97,13 @@ class RandomizationService:
         self.config = config
         self._stratum_labels = config.stratum_labels()
         self._criteria = config.criteria
+        self._async_pool = (
+            None
+            if is_sqlite(engine)
+            else allocation.AsyncPgPool(
+                engine.url.set(drivername="postgresql").render_as_string(hide_password=False)
+            )
+        )
 
     @classmethod
     def open(cls, db_url: str, spec_path: str | Path | None = None) -> RandomizationService:
@@ -106,11 +113,25 @@ class RandomizationService:
     def close(self) -> None:
         self.engine.dispose()
 
+    async def aclose(self) -> None:
+        """Close the event loop's connections (app shutdown), then the engine."""
+        if self._async_pool is not None:
+            await self._async_pool.close()
+        self.close()
+
     # ------------------------------------------------------------------ authentication
 
     def principal_for_token(self, token: str | None) -> Principal:
         with read_session(self.engine) as session:
             return accounts.principal_for_token(session, token)
+
+    def revoke_token(self, token: str, actor: Principal | str) -> bool:
+        """Revoke an API token (web sign-out), audited ``logout``; True if it was valid.
+
+        A user may revoke their own tokens, an admin anyone's (:func:`.accounts.revoke_token`).
+        """
+        with write_session(self.engine) as session:
+            return accounts.revoke_token(session, token, actor)
 
     def authenticate_password(self, username: str, password: str) -> Principal:
         with read_session(self.engine) as session:
@@ -245,108 +266,170 @@ class RandomizationService:
         request: RandomizationRequest,
         idempotency_key: str | None = None,
     ) -> RandomizationOutcome:
-        """Randomize one subject (see the module docstring for the transaction)."""
-        if idempotency_key is not None:
-            _check_idempotency_key(idempotency_key)
-        digest = request_hash(request) if idempotency_key is not None else ""
+        """Randomize one subject for ``user`` (see the module docstring for the transaction)."""
+        digest = self._key_digest(request, idempotency_key)
         k = self.check_request(user, request)
-        eligibility = {"verdict": ELIGIBLE} if request.eligibility is not None else None
-        try:
-            with write_session(self.engine) as session:
-                conn = session.connection()
-                position, size, label = conn.execute(sql.LOCK_COUNTER, {"k": k}).one()
-                # after the lock: a concurrent twin of this request has committed by now
-                if idempotency_key is not None:
-                    replay = _replay(session, user, idempotency_key, digest)
-                    if replay is not None:
-                        return replay
-                body = self._allocate(
-                    session, user, request, Slot(k, position, size, label), eligibility
-                )
-                if idempotency_key is not None:
-                    conn.execute(
-                        sql.INSERT_IDEMPOTENCY,
-                        {
-                            "user_id": user.user_id,
-                            "key": idempotency_key,
-                            "request_hash": digest,
-                            "status_code": 201,
-                            "response": body,
-                            "created_at": utcnow(),
-                        },
-                    )
-                return RandomizationOutcome(201, body)
-        except IntegrityError:
-            # a concurrent request won a race on the subject id or the idempotency key
-            with read_session(self.engine) as session:
-                if idempotency_key is not None:
-                    replay = _replay(session, user, idempotency_key, digest)
-                    if replay is not None:
-                        return replay
-                if _subject_exists(session, request.subject_id):
-                    raise _duplicate(request.subject_id) from None
-            raise
+        with allocation.transaction(self.engine) as tx:
+            return self._allocate(tx, user, request, k, idempotency_key, digest)
+
+    def randomize_with_token(
+        self,
+        token: str | None,
+        request: RandomizationRequest,
+        idempotency_key: str | None = None,
+    ) -> RandomizationOutcome:
+        """Authenticate ``token`` and randomize, on one connection (the JSON API's path).
+
+        Same checks, order and answers as :meth:`principal_for_token` followed by
+        :meth:`randomize`; on PostgreSQL the token lookup opens the allocation's transaction.
+        """
+        with allocation.transaction(self.engine) as tx:
+            user = tx.principal(token)
+            digest = self._key_digest(request, idempotency_key)
+            k = self.check_request(user, request)
+            return self._allocate(tx, user, request, k, idempotency_key, digest)
+
+    @staticmethod
+    def _key_digest(request: RandomizationRequest, key: str | None) -> str:
+        if key is None:
+            return ""
+        _check_idempotency_key(key)
+        return request_hash(request)
+
+    async def randomize_with_token_async(
+        self,
+        token: str | None,
+        request: RandomizationRequest,
+        idempotency_key: str | None = None,
+    ) -> RandomizationOutcome:
+        """:meth:`randomize_with_token` for the event loop (the JSON API calls this).
+
+        On PostgreSQL, without eligibility answers, the transaction runs on the loop itself
+        (psycopg's asyncio connection, :class:`~.allocation.AsyncPgPool`): no thread-pool
+        hop. Otherwise (SQLite, or a subject to screen with pandas) it runs in a worker
+        thread. Same checks, order, answers and transaction either way.
+        """
+        if self._async_pool is None or request.eligibility is not None:
+            return await run_in_threadpool(
+                self.randomize_with_token, token, request, idempotency_key
+            )
+        key = idempotency_key
+        async with self._async_pool.transaction() as tx:
+            user = await tx.principal(token)
+            digest = self._key_digest(request, key)
+            k = self.check_request(user, request)
+            try:
+                async with self._async_pool.stratum_lock(k):
+                    claim = await tx.claim(k, user.user_id, key)
+                    draft = self._draft(user, request, k, key, digest, claim)
+                    if isinstance(draft, RandomizationOutcome):
+                        return draft
+                    return RandomizationOutcome(201, await tx.finish(draft))
+            except Exception as exc:
+                if not _is_integrity_error(exc):
+                    raise
+                await tx.rollback()
+        return await run_in_threadpool(self._after_lost_race, user, request, key, digest)
 
     def _allocate(
         self,
-        session: Session,
+        tx: allocation.Transaction,
         user: Principal,
         request: RandomizationRequest,
-        slot: Slot,
-        eligibility: dict[str, Any] | None,
-    ) -> dict[str, Any]:
-        """Steps 3-5 of the module docstring; the stratum counter row is already locked."""
-        if _subject_exists(session, request.subject_id):
-            raise _duplicate(request.subject_id)
+        k: int,
+        key: str | None,
+        digest: str,
+    ) -> RandomizationOutcome:
+        try:
+            draft = self._draft(user, request, k, key, digest, tx.claim(k, user.user_id, key))
+            if isinstance(draft, RandomizationOutcome):
+                return draft
+            return RandomizationOutcome(201, tx.finish(draft))
+        except Exception as exc:
+            if not _is_integrity_error(exc):
+                raise
+            tx.rollback()
+        return self._after_lost_race(user, request, key, digest)
+
+    def _draft(
+        self,
+        user: Principal,
+        request: RandomizationRequest,
+        k: int,
+        key: str | None,
+        digest: str,
+        claim: allocation.Claim,
+    ) -> allocation.Draft | RandomizationOutcome:
+        """What to do with the claimed slot: replay an earlier answer, refuse an exhausted
+        stratum (409), or the allocation to write."""
         if user.site_id is None:  # pragma: no cover - check_request allows site users only
             raise Forbidden("only site users randomize")
-        if slot.position > slot.size:
+        if claim.earlier is not None:
+            return _replayed(claim.earlier, key or "", digest)
+        if claim.position > claim.size or claim.arm is None:
             raise Conflict(
-                f"stratum {slot.label!r}: the allocation list is exhausted; ask the trial "
+                f"stratum {claim.label!r}: the allocation list is exhausted; ask the trial "
                 "statistician to extend it before randomizing more subjects in this stratum",
-                stratum=slot.label,
+                stratum=claim.label,
             )
-        conn = session.connection()
-        arm = conn.execute(sql.SLOT_ARM, {"k": slot.stratum, "pos": slot.position}).scalar_one()
-        randno = conn.execute(sql.NEXT_RANDNO).scalar_one() - 1
-        now = utcnow()
-        strata_values = {f.name: request.strata[f.name] for f in self.config.factors}
-        assignment = Assignment(
+        arm = claim.arm
+
+        def respond(randno: int, ts_text: str) -> dict[str, Any]:
+            return self._fresh_view(request, k, arm, randno, ts_text, user)
+
+        return allocation.Draft(
+            user=user,
             subject_id=request.subject_id,
-            randno=randno,
-            site_id=user.site_id,
-            stratum=slot.stratum,
-            position=slot.position,
-            strata=strata_values,
+            site=request.site,
+            stratum=k,
+            position=claim.position,
             arm=arm,
-            randomized_at=now,
-            user_id=user.user_id,
-            eligibility=eligibility,
-            unblinded_at=None,
+            strata={f.name: request.strata[f.name] for f in self.config.factors},
+            eligibility={"verdict": ELIGIBLE} if request.eligibility is not None else None,
+            key=key,
+            digest=digest,
+            respond=respond,
         )
-        conn.execute(
-            sql.INSERT_ASSIGNMENT,
-            {c.name: getattr(assignment, c.key) for c in sql.ASSIGNMENTS.c if c.name != "id"},
+
+    def _after_lost_race(
+        self, user: Principal, request: RandomizationRequest, key: str | None, digest: str
+    ) -> RandomizationOutcome:
+        """A unique constraint refused the allocation (rolled back): a concurrent request won
+        the race on the subject id or the idempotency key; answer from its records."""
+        with read_session(self.engine) as session:
+            if key is not None:
+                replay = _replay(session, user, key, digest)
+                if replay is not None:
+                    return replay
+            if _subject_exists(session, request.subject_id):
+                raise _duplicate(request.subject_id) from None
+        raise RuntimeError(  # pragma: no cover - no other constraint can fail here
+            f"randomize {request.subject_id!r}: integrity error without a duplicate"
         )
-        conn.execute(sql.ADVANCE_COUNTER, {"k": slot.stratum, "next_pos": slot.position + 1})
-        append_audit(
-            session,
-            actor=user.username,
-            action="randomize",
-            entity=f"subject:{request.subject_id}",
-            new={
-                "subject_id": request.subject_id,
-                "site": request.site,
-                "strata": strata_values,
-                "stratum": slot.stratum + 1,
-                "position": slot.position,
-                "arm": arm,
-                "randno": randno,
-                "eligibility": eligibility,
-            },
-            ts=now,
-        )
-        return self._view(assignment, request.site, user.username, user)
+
+    def _fresh_view(
+        self,
+        request: RandomizationRequest,
+        stratum: int,
+        arm: str,
+        randno: int,
+        ts_text: str,
+        user: Principal,
+    ) -> dict[str, Any]:
+        """:meth:`_view` of an assignment being written (same keys and values)."""
+        show_arm = not self.config.blinded or user.role == "statistician"
+        return {
+            "subject_id": request.subject_id,
+            "site": request.site,
+            "strata": {f.name: request.strata[f.name] for f in self.config.factors},
+            "stratum": self._stratum_labels[stratum],
+            "arm": arm if show_arm else None,
+            "arm_label": self.config.arm_labels.get(arm) if show_arm else None,
+            "randomization_number": randno,
+            "randomized_at": ts_text,
+            "randomized_by": user.username,
+            "unblinded": False,
+        }
 
     # ------------------------------------------------------------------ reading subjects
 
@@ -365,7 +448,7 @@ class RandomizationService:
             "arm": a.arm if show_arm else None,
             "arm_label": self.config.arm_labels.get(a.arm) if show_arm else None,
             "randomization_number": a.randno,
-            "randomized_at": a.randomized_at.isoformat(),
+            "randomized_at": format_ts(a.randomized_at),
             "randomized_by": randomized_by,
             "unblinded": a.unblinded_at is not None,
         }
@@ -606,7 +689,12 @@ def _replay(
     )
     if row is None:
         return None
-    request_digest, status_code, response = row
+    return _replayed(tuple(row), key, digest)
+
+
+def _replayed(earlier: tuple[Any, ...], key: str, digest: str) -> RandomizationOutcome:
+    """The stored answer under ``key``, or 409 when it was given to a different request."""
+    request_digest, status_code, response = earlier
     if request_digest != digest:
         raise Conflict(
             f"Idempotency-Key: {key!r} was already used for a different request; use a new "
@@ -615,6 +703,19 @@ def _replay(
             value=key,
         )
     return RandomizationOutcome(status_code, json.loads(json.dumps(response)), True)
+
+
+def _is_integrity_error(exc: BaseException) -> bool:
+    """A unique or foreign-key violation from SQLAlchemy, psycopg or sqlite3."""
+    import sqlite3
+
+    if isinstance(exc, (IntegrityError, sqlite3.IntegrityError)):
+        return True
+    try:
+        import psycopg
+    except ImportError:  # pragma: no cover - psycopg is a dependency of the service
+        return False
+    return isinstance(exc, psycopg.IntegrityError)
 
 
 def _subject_exists(session: Session, subject_id: str) -> bool:

@@ -97,7 +97,10 @@ def make_engine(db_url: str, **kwargs: Any) -> Engine:
         return engine
     kwargs.setdefault("pool_size", 10)
     kwargs.setdefault("max_overflow", 30)
-    kwargs.setdefault("pool_pre_ping", True)
+    # No pre-ping (a round trip per checkout): a connection that the server closed fails
+    # its first statement inside the transaction, which is rolled back, and the pool
+    # replaces it (SQLAlchemy invalidates connections on disconnect errors).
+    kwargs.setdefault("pool_pre_ping", False)
     return create_engine(url, **kwargs)
 
 
@@ -118,6 +121,12 @@ def _configure_sqlite(engine: Engine) -> None:
     def _on_begin(conn: Any) -> None:
         immediate = conn.get_execution_options().get(_WRITE, False)
         conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+
+def writer_lock(engine: Engine) -> threading.Lock | None:
+    """This process's mutex that SQLite writers take before ``BEGIN IMMEDIATE`` (None on
+    PostgreSQL)."""
+    return _WRITE_LOCKS.get(engine)
 
 
 def session_factory(engine: Engine) -> sessionmaker[Session]:

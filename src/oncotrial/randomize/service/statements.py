@@ -1,8 +1,8 @@
-"""The SQL statements of the hot path (authenticate, randomize, audit), built once.
+"""Prebuilt SQLAlchemy statements (authenticate, idempotency replay, audit append), built once.
 
 Building a SQLAlchemy statement costs more CPU than running it on a local database; these are
-constructed at import with bound parameters and executed on the session's connection, which
-keeps a randomization at a few milliseconds of CPU.
+constructed at import with bound parameters and executed on the session's connection. The
+allocation itself runs on the database driver (:mod:`.allocation`).
 """
 
 from __future__ import annotations
@@ -55,13 +55,6 @@ TOKEN_PRINCIPAL = (
 )
 """Parameters: ``token_hash``."""
 
-LOCK_COUNTER = (
-    select(COUNTERS.c.next_position, COUNTERS.c.size, COUNTERS.c.label)
-    .where(COUNTERS.c.stratum == bindparam("k"))
-    .with_for_update()
-)
-"""Parameters: ``k`` (0-based stratum)."""
-
 IDEMPOTENT_ANSWER = select(
     IDEMPOTENCY.c.request_hash, IDEMPOTENCY.c.status_code, IDEMPOTENCY.c.response
 ).where(IDEMPOTENCY.c.user_id == bindparam("uid"), IDEMPOTENCY.c.key == bindparam("idem_key"))
@@ -70,33 +63,13 @@ IDEMPOTENT_ANSWER = select(
 SUBJECT_EXISTS = select(ASSIGNMENTS.c.id).where(ASSIGNMENTS.c.subject_id == bindparam("sid"))
 """Parameters: ``sid``."""
 
-SLOT_ARM = select(LIST.c.arm).where(
-    LIST.c.stratum == bindparam("k"), LIST.c.position == bindparam("pos")
-)
-"""Parameters: ``k``, ``pos``."""
-
-NEXT_RANDNO = (
-    update(TRIALS)
-    .where(TRIALS.c.id == 1)
-    .values(next_randno=TRIALS.c.next_randno + 1)
-    .returning(TRIALS.c.next_randno)
-)
-"""Takes the trial row's lock; returns the randomization number after the one allocated."""
-
-ADVANCE_COUNTER = (
-    update(COUNTERS)
-    .where(COUNTERS.c.stratum == bindparam("k"))
-    .values(next_position=bindparam("next_pos"))
-)
-"""Parameters: ``k``, ``next_pos``."""
-
-INSERT_ASSIGNMENT = insert(ASSIGNMENTS)
-INSERT_IDEMPOTENCY = insert(IDEMPOTENCY)
 INSERT_AUDIT = insert(AUDIT)
 
 LOCK_HEAD = select(HEAD.c.seq, HEAD.c.hash).where(HEAD.c.id == 1).with_for_update()
 
 MOVE_HEAD = (
-    update(HEAD).where(HEAD.c.id == 1).values(seq=bindparam("new_seq"), hash=bindparam("new_hash"))
+    update(HEAD)
+    .where(HEAD.c.id == 1)
+    .values(seq=bindparam("new_seq"), hash=bindparam("new_hash"), prev_hash=bindparam("prev"))
 )
-"""Parameters: ``new_seq``, ``new_hash``."""
+"""Parameters: ``new_seq``, ``new_hash``, ``prev`` (the hash before the new head)."""

@@ -25,12 +25,6 @@ number of their own site's subjects, arms hidden while blinded); error messages 
 service's, which never reveal the list or another site's data.
 """
 
-# NOTE for the service layer (RAND-SERVICE): the web page needs (1) a
-# ``RandomizationService.revoke_token(token, actor)`` that sets ``revoked_at`` and appends an
-# audited ``logout``; until it exists, :func:`revoke_session` below does this with the public
-# pieces (write_session, token_digest, append_audit). (2) templates/*.html must ship in the
-# wheel: pyproject's package-data needs "**/*.html" (lead).
-
 from __future__ import annotations
 
 import datetime as dt
@@ -47,18 +41,13 @@ from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, PackageLoader, select_autoescape
 from pydantic import ValidationError
-from sqlalchemy import update
 from starlette.concurrency import run_in_threadpool
 
 from oncotrial.errors import OncotrialError
 from oncotrial.randomize.service.accounts import Principal
-from oncotrial.randomize.service.audit import append_audit
 from oncotrial.randomize.service.core import RandomizationService
-from oncotrial.randomize.service.db import write_session
 from oncotrial.randomize.service.errors import Ineligible, Unauthorized
-from oncotrial.randomize.service.models import ApiToken, utcnow
 from oncotrial.randomize.service.schemas import RandomizationRequest
-from oncotrial.randomize.service.security import token_digest
 
 SESSION_COOKIE = "oncotrial_session"
 LOGIN_CSRF_COOKIE = "oncotrial_login_csrf"
@@ -100,20 +89,10 @@ def _same(a: str | None, b: str | None) -> bool:
     return bool(a) and bool(b) and hmac.compare_digest(str(a), str(b))
 
 
-def revoke_session(service: RandomizationService, token: str, username: str) -> None:
-    """Revoke a web-session token (sign-out), audited as ``logout``.
-
-    Built on the service's public pieces (write transaction, token digest, audit append):
-    the service layer has no revoke function yet.
-    """
-    with write_session(service.engine) as session:
-        result = session.execute(
-            update(ApiToken)
-            .where(ApiToken.token_hash == token_digest(token), ApiToken.revoked_at.is_(None))
-            .values(revoked_at=utcnow())
-        )
-        if getattr(result, "rowcount", 0):
-            append_audit(session, actor=username, action="logout", entity=f"user:{username}")
+def revoke_session(service: RandomizationService, token: str, user: Principal) -> None:
+    """Revoke a web-session token (sign-out), audited as ``logout``
+    (:meth:`~.core.RandomizationService.revoke_token`)."""
+    service.revoke_token(token, user)
 
 
 def _service(request: Request) -> RandomizationService:
@@ -339,9 +318,7 @@ async def logout(request: Request) -> Response:
                 errors=["The form expired; please try again."],
                 error_title="You were not signed out.",
             )
-        await run_in_threadpool(
-            revoke_session, _service(request), session.token, session.user.username
-        )
+        await run_in_threadpool(revoke_session, _service(request), session.token, session.user)
     response = _redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
