@@ -25,6 +25,7 @@ processes (from /proc, Linux only), with the CPU-bound rate ``cores / CPU per ra
 from __future__ import annotations
 
 import argparse
+import contextlib
 import http.client
 import json
 import multiprocessing as mp
@@ -84,11 +85,9 @@ def start_server(db_url: str, workers: int, log: Path) -> tuple[subprocess.Popen
     while time.monotonic() < deadline:
         if proc.poll() is not None:
             raise SystemExit(f"server exited:\n{log.read_text()}")
-        try:
+        with contextlib.suppress(httpx.HTTPError):  # not listening yet
             if httpx.get(url + "/api/v1/health", timeout=1).status_code == 200:
                 return proc, url
-        except httpx.HTTPError:
-            pass
         time.sleep(0.1)
     raise SystemExit(f"server not ready:\n{log.read_text()}")
 

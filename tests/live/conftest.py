@@ -1,22 +1,19 @@
 """Fixtures of the live-server tests: trial databases (SQLite file or PostgreSQL), artifacts.
 
 PostgreSQL comes from ``$ONCOTRIAL_TEST_PG_URL`` (``.ci/postgres.sh`` starts a server and
-prints it). Each test gets a fresh database on that server, dropped afterwards. Without the
-variable the PostgreSQL tests fail under CI (``CI=true``) and are skipped elsewhere.
+prints it; without the variable the tests run that script themselves). Each test gets a
+fresh database on that server, dropped afterwards. Nothing is skipped: without PostgreSQL
+the PostgreSQL tests fail and say why.
 """
 
 from __future__ import annotations
 
 import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from livekit import REPO, TrialDb, init_trial_db
-from sqlalchemy.engine import make_url
-
-PG_ENV = "ONCOTRIAL_TEST_PG_URL"
+from livekit import REPO, TrialDb, init_trial_db, postgres_database
 
 
 @pytest.fixture(scope="session")
@@ -27,35 +24,11 @@ def artifacts() -> Path:
     return path
 
 
-def _pg_admin_url() -> str:
-    url = os.environ.get(PG_ENV)
-    if not url:
-        reason = (
-            f"{PG_ENV} is not set (start a server with: export {PG_ENV}=$(bash .ci/postgres.sh))"
-        )
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
-        pytest.skip(reason)
-    return url
-
-
 @pytest.fixture
 def pg_url() -> Iterator[str]:
     """URL of a new, empty PostgreSQL database (dropped after the test)."""
-    import psycopg
-
-    base = make_url(_pg_admin_url())
-    name = f"oncotrial_live_{uuid.uuid4().hex[:12]}"
-    conninfo = base.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(conninfo, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield base.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(conninfo, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database("oncotrial_live") as url:
+        yield url
 
 
 @pytest.fixture

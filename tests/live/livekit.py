@@ -51,6 +51,48 @@ ELIGIBLE = {
 }
 
 
+PG_ENV = "ONCOTRIAL_TEST_PG_URL"
+
+
+def postgres_admin_url() -> str:
+    """The test server's URL: ``$ONCOTRIAL_TEST_PG_URL``, else the one ``.ci/postgres.sh``
+    starts (it installs and starts PostgreSQL on loopback, and is idempotent). There is no
+    skip: without a server the PostgreSQL tests fail, saying why."""
+    url = os.environ.get(PG_ENV)
+    if url:
+        return url
+    proc = subprocess.run(
+        ["bash", str(REPO / ".ci" / "postgres.sh")], capture_output=True, text=True, timeout=600
+    )
+    if proc.returncode != 0 or not proc.stdout.strip():
+        raise AssertionError(
+            f"PostgreSQL is needed for this test and .ci/postgres.sh could not start it "
+            f"(exit {proc.returncode}); set {PG_ENV} to a server's URL instead.\n{proc.stderr}"
+        )
+    os.environ[PG_ENV] = proc.stdout.strip()
+    return os.environ[PG_ENV]
+
+
+@contextlib.contextmanager
+def postgres_database(prefix: str = "oncotrial_test") -> Iterator[str]:
+    """URL of a new, empty database on the test server, dropped afterwards."""
+    import psycopg
+    from sqlalchemy.engine import make_url
+
+    base = make_url(postgres_admin_url())
+    name = f"{prefix}_{uuid.uuid4().hex[:12]}"
+    admin = base.set(drivername="postgresql", database="postgres").render_as_string(
+        hide_password=False
+    )
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield base.set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
 def free_port() -> int:
     """A TCP port on 127.0.0.1 that nothing listens on right now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

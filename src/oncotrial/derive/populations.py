@@ -21,6 +21,7 @@ ADSL-like frame (USUBJID, arm, TRTSDT, TRTEDT) into :class:`TreatedSubject` reco
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import re
 from collections.abc import Iterable, Sequence
@@ -111,10 +112,8 @@ def parse_date(value: object, dataset: str, column: str, row: int) -> dt.date | 
         return value.date()
     text = str(value).strip()
     if _ISO_DATE.match(text[:10]) and (len(text) == 10 or text[10] == "T"):
-        try:
+        with contextlib.suppress(ValueError):  # 2024-02-30 falls through to the error
             return dt.date.fromisoformat(text[:10])
-        except ValueError:
-            pass
     raise bad_cell(
         dataset, column, row, value, "is not a full date (use ISO 8601 YYYY-MM-DD, e.g. 2024-03-15)"
     )

@@ -50,6 +50,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import json
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -150,22 +151,26 @@ class Draft:
         }
 
 
-class Transaction:
-    """One request's connection: the token lookup, then at most one allocation."""
+class Transaction(ABC):
+    """One request's connection: the token lookup, then at most one allocation.
 
-    def principal(self, token: str | None) -> Principal:  # pragma: no cover - interface
-        raise NotImplementedError
+    Implemented by :class:`PgTransaction` and :class:`SqliteTransaction`.
+    """
 
-    def claim(self, stratum: int, user_id: int, key: str | None) -> Claim:  # pragma: no cover
-        raise NotImplementedError
+    @abstractmethod
+    def principal(self, token: str | None) -> Principal: ...
 
-    def finish(self, draft: Draft) -> dict[str, Any]:  # pragma: no cover - interface
+    @abstractmethod
+    def claim(self, stratum: int, user_id: int, key: str | None) -> Claim: ...
+
+    @abstractmethod
+    def finish(self, draft: Draft) -> dict[str, Any]:
         """Write the allocation and commit; returns the response body."""
-        raise NotImplementedError
 
-    def rollback(self) -> None:  # pragma: no cover - interface
-        raise NotImplementedError
+    @abstractmethod
+    def rollback(self) -> None: ...
 
+    @abstractmethod
     def close(self) -> None:
         """Give the connection back in the state the pool expects."""
 
@@ -603,6 +608,9 @@ class SqliteTransaction(Transaction):
                 self.con.execute("ROLLBACK")
         finally:
             self._release()
+
+    def close(self) -> None:
+        """Nothing to reset: rollback() has already ended any transaction."""
 
     def _release(self) -> None:
         if self.locked:

@@ -61,7 +61,7 @@ def utcnow() -> dt.datetime:
 
 
 class Base(DeclarativeBase):
-    pass
+    """Declarative base of the service's tables (their metadata drives the migrations)."""
 
 
 class Trial(Base):

@@ -1,7 +1,7 @@
 """The randomization fast path answers exactly as the FastAPI route does, on both databases.
 
 Two databases initialised identically, one app with :class:`RandomizeFastPath` and one
-without, on SQLite and on PostgreSQL (``$ONCOTRIAL_TEST_PG_URL``); the same sequence of
+without, on SQLite and on PostgreSQL (``livekit.postgres_database``); the same sequence of
 requests (successes, replays, every kind of refusal, malformed and unusual requests that the
 fast path hands on to FastAPI) must give the same status, headers that matter and body (the
 randomization time aside), and write the same rows; and PostgreSQL must answer exactly as
@@ -12,14 +12,13 @@ from __future__ import annotations
 
 import contextlib
 import json
-import os
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
+from livekit import postgres_database
 
 from oncotrial.randomize import regenerate
 from oncotrial.randomize.service import (
@@ -33,7 +32,6 @@ from oncotrial.randomize.service.errors import Conflict, Forbidden, Unauthorized
 from oncotrial.randomize.service.testing import make_trial
 
 URL = "/api/v1/randomizations"
-PG_ENV = "ONCOTRIAL_TEST_PG_URL"
 
 
 def body(subject: str, site: str = "S01", prior: str = "fulvestrant", **extra: Any) -> dict:
@@ -116,31 +114,12 @@ def answer(response: Any) -> dict[str, Any]:
 
 @contextlib.contextmanager
 def database(backend: str, directory: Path) -> Iterator[str]:
-    """A new SQLite file, or a new database on ``$ONCOTRIAL_TEST_PG_URL`` (dropped after)."""
+    """A new SQLite file, or a new database on the PostgreSQL test server (dropped after)."""
     if backend == "sqlite":
         yield f"sqlite:///{directory / 'trial.db'}"
         return
-    base = os.environ.get(PG_ENV)
-    if not base:
-        reason = f"{PG_ENV} is not set (export {PG_ENV}=$(bash .ci/postgres.sh))"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(f"PostgreSQL is required in CI: {reason}", pytrace=False)
-        pytest.skip(reason)
-    import psycopg
-    from sqlalchemy.engine import make_url
-
-    url = make_url(base)
-    name = f"oncotrial_unit_{uuid.uuid4().hex[:12]}"
-    admin = url.set(drivername="postgresql", database="postgres").render_as_string(
-        hide_password=False
-    )
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    try:
-        yield url.set(database=name).render_as_string(hide_password=False)
-    finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    with postgres_database("oncotrial_fastpath") as url:
+        yield url
 
 
 def run_cases(db_url: str, directory: Path, fast: bool) -> list[dict[str, Any]]:
