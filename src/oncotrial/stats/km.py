@@ -69,6 +69,15 @@ def normal_quantile(conf_level: float) -> float:
     return float(special.ndtri(1.0 - (1.0 - conf_level) / 2.0))
 
 
+def wald_interval(estimate: float, se: float, conf_level: float) -> tuple[float, float, float]:
+    """Wald CI ``estimate +/- z se`` and two-sided ``p = 2 Phi(-|estimate| / se)``
+    (p is NaN when ``se`` is 0)."""
+    z = normal_quantile(conf_level)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        p = float(2.0 * special.ndtr(-abs(estimate) / se)) if se > 0 else float("nan")
+    return estimate - z * se, estimate + z * se, p
+
+
 def pointwise_ci(
     surv: np.ndarray, se_cumhaz: np.ndarray, conf_type: str, conf_level: float
 ) -> tuple[np.ndarray, np.ndarray]:
@@ -489,17 +498,7 @@ def landmark_difference(km_a: KaplanMeier, km_b: KaplanMeier, t: float) -> Landm
     b = km_b.survival_at([t])
     diff = float(a.survival[0] - b.survival[0])
     se = float(np.hypot(a.std_err[0], b.std_err[0]))
-    z = normal_quantile(conv.conf_level)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = float(2.0 * special.ndtr(-abs(diff) / se)) if se > 0 else float("nan")
+    lower, upper, p = wald_interval(diff, se, conv.conf_level)
     return LandmarkDifference(
-        float(t),
-        float(a.survival[0]),
-        float(b.survival[0]),
-        diff,
-        se,
-        diff - z * se,
-        diff + z * se,
-        p,
-        conv,
+        float(t), float(a.survival[0]), float(b.survival[0]), diff, se, lower, upper, p, conv
     )

@@ -17,13 +17,12 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from scipy import stats as sps
 
 from oncotrial.conventions import Conventions
 from oncotrial.errors import InputError
 from oncotrial.results import Result
 from oncotrial.stats._inputs import ArrayLike
-from oncotrial.stats.km import KaplanMeier, kaplan_meier
+from oncotrial.stats.km import KaplanMeier, kaplan_meier, normal_quantile, wald_interval
 
 
 @dataclass(frozen=True, eq=False)
@@ -84,10 +83,6 @@ class FollowUp(Result):
         )
 
 
-def _z(conv: Conventions) -> float:
-    return float(sps.norm.ppf(1.0 - (1.0 - conv.conf_level) / 2.0))
-
-
 def rmst(km: KaplanMeier, tau: float) -> RMST:
     """RMST of ``km`` on [0, tau] with its SE (see module docstring)."""
     if not (np.isfinite(tau) and tau > 0):
@@ -104,7 +99,7 @@ def rmst(km: KaplanMeier, tau: float) -> RMST:
         hazard_var = np.where((n - d) == 0, 0.0, d / (n * (n - d)))
     se = float(np.sqrt(np.sum(after**2 * hazard_var)))
     est = float(rect.sum())
-    z = _z(km.conventions)
+    z = normal_quantile(km.conventions.conf_level)
     return RMST(float(tau), est, se, est - z * se, est + z * se, km.conventions)
 
 
@@ -113,18 +108,9 @@ def rmst_difference(km_a: KaplanMeier, km_b: KaplanMeier, tau: float) -> RMSTDif
     a, b = rmst(km_a, tau), rmst(km_b, tau)
     diff = a.estimate - b.estimate
     se = float(np.hypot(a.std_err, b.std_err))
-    z = _z(km_a.conventions)
-    p = float(2.0 * sps.norm.sf(abs(diff) / se)) if se > 0 else float("nan")
+    lower, upper, p = wald_interval(diff, se, km_a.conventions.conf_level)
     return RMSTDifference(
-        float(tau),
-        a.estimate,
-        b.estimate,
-        diff,
-        se,
-        diff - z * se,
-        diff + z * se,
-        p,
-        km_a.conventions,
+        float(tau), a.estimate, b.estimate, diff, se, lower, upper, p, km_a.conventions
     )
 
 
