@@ -37,7 +37,14 @@ from oncotrial.conventions import DAYS_PER_MONTH, Conventions, resolve, round_ha
 from oncotrial.data.io import read_table as _read_table
 from oncotrial.errors import DataError, InputError, OncotrialWarning, describe_value
 from oncotrial.results import Result, jsonable
-from oncotrial.stats._inputs import as_events, as_groups, as_times
+from oncotrial.stats._inputs import (
+    as_events,
+    as_groups,
+    as_times,
+    first_row,
+    require_columns,
+    row_error,
+)
 from oncotrial.stats.cox import CoxResult, cox
 from oncotrial.stats.km import KaplanMeier, kaplan_meier, landmark_difference
 from oncotrial.stats.logrank import LogRankResult, logrank
@@ -313,19 +320,6 @@ def read_table(path: str | Path) -> pd.DataFrame:
     return _read_table(path)
 
 
-def _require_columns(df: pd.DataFrame, roles: dict[str, list[str]]) -> None:
-    available = [str(c) for c in df.columns]
-    for role, names in roles.items():
-        for name in names:
-            if name not in df.columns:
-                raise DataError(
-                    f"{role}: column {name!r} not found; available columns: {', '.join(available)}",
-                    column=name,
-                    field=role,
-                    valid=available,
-                )
-
-
 def censor_to_event(values: pd.Series, name: str) -> np.ndarray:
     """CDISC ADaM ``CNSR`` to an event indicator: 0 is an event, a positive integer censored.
 
@@ -336,16 +330,14 @@ def censor_to_event(values: pd.Series, name: str) -> np.ndarray:
     numeric = pd.to_numeric(values, errors="coerce").to_numpy(dtype=float)
     bad = ~np.isfinite(numeric) | (numeric < 0) | (numeric != np.floor(numeric))
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        shown = "missing" if pd.isna(raw[i]) else describe_value(raw[i])
-        raise DataError(
-            f"column {name!r}, row {i + 1}: censoring code {shown} is invalid; CDISC CNSR is 0 "
-            "for an event and 1 (or another positive integer) for censored",
-            column=name,
-            row=i + 1,
-            value=None if pd.isna(raw[i]) else str(raw[i]),
-            valid="0 (event) or integer > 0 (censored)",
+        i = first_row(bad)
+        missing = pd.isna(raw[i])
+        problem = (
+            f"censoring code {'missing' if missing else describe_value(raw[i])} is invalid; "
+            "CDISC CNSR is 0 for an event and 1 (or another positive integer) for censored"
         )
+        valid = "0 (event) or integer > 0 (censored)"
+        raise row_error(name, i, problem, None if missing else str(raw[i]), valid=valid)
     return (numeric == 0).astype(np.int8)
 
 
@@ -355,13 +347,8 @@ def _labels(values: pd.Series, name: str) -> np.ndarray:
     text = np.array([str(v).strip() for v in raw], dtype=object)
     blank = text == ""
     if blank.any():
-        i = int(np.flatnonzero(blank)[0])
-        raise DataError(
-            f"column {name!r}, row {i + 1}: blank value; every subject needs a {name}",
-            column=name,
-            row=i + 1,
-            value=str(raw[i]),
-        )
+        i = first_row(blank)
+        raise row_error(name, i, f"blank value; every subject needs a {name}", str(raw[i]))
     return np.array([_label(v) for v in raw], dtype=object)
 
 
@@ -442,7 +429,7 @@ def analyze_survival(
             valid=list(TIME_UNITS),
         )
     strata, subgroups = list(strata), list(subgroups)
-    _require_columns(
+    require_columns(
         df,
         {
             "time": [time],

@@ -17,8 +17,43 @@ from oncotrial.errors import DataError, describe_value
 ArrayLike = Sequence[Any] | np.ndarray | pd.Series
 
 
-def _first_bad(mask: np.ndarray) -> int:
+def first_row(mask: np.ndarray) -> int:
+    """0-based index of the first True in ``mask``."""
     return int(np.flatnonzero(mask)[0])
+
+
+def row_error(column: str, i: int, problem: str, value: Any, **details: Any) -> DataError:
+    """The error for row ``i`` (0-based) of ``column``: ``column 'x', row 3: <problem>``."""
+    return DataError(
+        f"column {column!r}, row {i + 1}: {problem}",
+        column=column,
+        row=i + 1,
+        value=value,
+        **details,
+    )
+
+
+def require_columns(data: pd.DataFrame, roles: dict[str, list[str]]) -> None:
+    """:class:`DataError` naming the role and the available columns for the first column of
+    ``roles`` (role -> column names) that ``data`` lacks."""
+    available = [str(c) for c in data.columns]
+    for role, names in roles.items():
+        for name in names:
+            if name not in data.columns:
+                raise DataError(
+                    f"{role}: column {name!r} not found; available columns: {', '.join(available)}",
+                    column=name,
+                    field=role,
+                    valid=available,
+                )
+
+
+def check_rows(name: str, rows: int, n: int) -> None:
+    """:class:`DataError` unless the table ``name`` (covariates, strata) has ``n`` rows."""
+    if rows != n:
+        raise DataError(
+            f"{name}: have {rows} rows but the times have {n}", column=name, rows=rows, expected=n
+        )
 
 
 def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
@@ -29,14 +64,9 @@ def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
     except (TypeError, ValueError):
         numeric = pd.to_numeric(pd.Series(np.asarray(raw, dtype=object)), errors="coerce")
         bad = numeric.isna().to_numpy() & pd.notna(pd.Series(np.asarray(raw, dtype=object)))
-        i = _first_bad(bad)
-        raise DataError(
-            f"column {name!r}, row {i + 1}: value {describe_value(raw[i])} is not a number; "
-            "times must be numeric and >= 0",
-            column=name,
-            row=i + 1,
-            value=str(raw[i]),
-        ) from None
+        i = first_row(bad)
+        problem = f"value {describe_value(raw[i])} is not a number; times must be numeric and >= 0"
+        raise row_error(name, i, problem, str(raw[i])) from None
     if times.ndim != 1:
         raise DataError(f"column {name!r}: expected a 1-dimensional array", column=name)
     if times.size == 0:
@@ -46,24 +76,11 @@ def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
         return times
     missing = np.isnan(times)
     if missing.any():
-        i = _first_bad(missing)
-        raise DataError(
-            f"column {name!r}, row {i + 1}: missing time; every subject needs a time >= 0",
-            column=name,
-            row=i + 1,
-            value=None,
-        )
-    bad = ~np.isfinite(times) | (times < 0)
-    if bad.any():
-        i = _first_bad(bad)
-        raise DataError(
-            f"column {name!r}, row {i + 1}: time {describe_value(times[i])} is invalid; "
-            "times must be finite and >= 0",
-            column=name,
-            row=i + 1,
-            value=float(times[i]),
-        )
-    return times
+        i = first_row(missing)
+        raise row_error(name, i, "missing time; every subject needs a time >= 0", None)
+    i = first_row(~np.isfinite(times) | (times < 0))  # the check above failed: one exists
+    problem = f"time {describe_value(times[i])} is invalid; times must be finite and >= 0"
+    raise row_error(name, i, problem, float(times[i]))
 
 
 def _check_length(raw: np.ndarray, name: str, n: int | None) -> None:
@@ -90,15 +107,11 @@ def as_events(values: ArrayLike, name: str = "event", n: int | None = None) -> n
     numeric = pd.to_numeric(pd.Series(raw), errors="coerce").to_numpy(dtype=float)
     bad = ~np.isin(numeric, (0.0, 1.0))
     if bad.any():
-        i = _first_bad(bad)
-        raise DataError(
-            f"column {name!r}, row {i + 1}: event code {describe_value(raw[i])} is invalid; "
-            "use 1 for an event and 0 for censored",
-            column=name,
-            row=i + 1,
-            value=str(raw[i]),
-            valid=[0, 1],
+        i = first_row(bad)
+        problem = (
+            f"event code {describe_value(raw[i])} is invalid; use 1 for an event and 0 for censored"
         )
+        raise row_error(name, i, problem, str(raw[i]), valid=[0, 1])
     return numeric.astype(np.int8)
 
 
@@ -110,13 +123,8 @@ def as_groups(
     _check_length(raw, name, n)
     missing = pd.isna(pd.Series(raw)).to_numpy()
     if missing.any():
-        i = _first_bad(missing)
-        raise DataError(
-            f"column {name!r}, row {i + 1}: missing value; every subject needs a {name}",
-            column=name,
-            row=i + 1,
-            value=None,
-        )
+        i = first_row(missing)
+        raise row_error(name, i, f"missing value; every subject needs a {name}", None)
     levels = pd.unique(pd.Series(raw))
     if len(levels) < min_levels:
         raise DataError(

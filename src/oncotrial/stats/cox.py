@@ -42,7 +42,16 @@ from scipy import stats as sps
 from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import DataError, InputError, OncotrialWarning, describe_value
 from oncotrial.results import Result
-from oncotrial.stats._inputs import ArrayLike, as_events, as_groups, as_times
+from oncotrial.stats._inputs import (
+    ArrayLike,
+    as_events,
+    as_groups,
+    as_times,
+    check_rows,
+    first_row,
+    row_error,
+)
+from oncotrial.stats.normal import log_wald_interval
 
 EPS = 1e-9
 """Convergence criterion on the relative change of the log partial likelihood (coxph)."""
@@ -262,13 +271,7 @@ def _as_frame(covariates: Any, n: int) -> pd.DataFrame:
         )
     else:
         frame = pd.DataFrame({"x": np.asarray(covariates)})
-    if len(frame) != n:
-        raise DataError(
-            f"covariates: have {len(frame)} rows but the times have {n}",
-            column="covariates",
-            rows=len(frame),
-            expected=n,
-        )
+    check_rows("covariates", len(frame), n)
     return frame
 
 
@@ -289,25 +292,21 @@ def _numeric(series: pd.Series, name: str) -> np.ndarray:
     values = pd.to_numeric(series, errors="coerce").to_numpy(dtype=float)
     bad = np.isnan(values) & series.notna().to_numpy()
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise DataError(
-            f"column {name!r}, row {i + 1}: value {describe_value(raw[i])} is not a number; "
-            "a numeric covariate needs numbers (pass categorical=[...] to treat it as levels)",
-            column=name,
-            row=i + 1,
-            value=str(raw[i]),
+        i = first_row(bad)
+        problem = (
+            f"value {describe_value(raw[i])} is not a number; a numeric covariate needs numbers "
+            "(pass categorical=[...] to treat it as levels)"
         )
+        raise row_error(name, i, problem, str(raw[i]))
     bad = ~np.isfinite(values)
     if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        what = "missing value" if np.isnan(values[i]) else f"value {values[i]!r}"
-        raise DataError(
-            f"column {name!r}, row {i + 1}: {what}; covariates must be finite numbers "
-            "(drop or impute incomplete rows first)",
-            column=name,
-            row=i + 1,
-            value=None if np.isnan(values[i]) else float(values[i]),
+        i = first_row(bad)
+        missing = np.isnan(values[i])
+        what = "missing value" if missing else f"value {values[i]!r}"
+        problem = (
+            f"{what}; covariates must be finite numbers (drop or impute incomplete rows first)"
         )
+        raise row_error(name, i, problem, None if missing else float(values[i]))
     if values.size and np.all(values == values[0]):
         raise DataError(
             f"column {name!r}: constant (every row is {values[0]!r}); a constant covariate "
@@ -797,7 +796,6 @@ def _terms(
     singular: np.ndarray,
     conv: Conventions,
 ) -> tuple[CoxTerm, ...]:
-    zq = float(sps.norm.ppf(1 - (1 - conv.conf_level) / 2))
     out = []
     nan = math.nan
     for i, name in enumerate(names):
@@ -827,24 +825,9 @@ def _terms(
             continue
         use = rse if rse is not None else se
         z = float(beta[i]) / use if use > 0 else nan
-        out.append(
-            CoxTerm(
-                name,
-                float(beta[i]),
-                _exp(beta[i]),
-                se,
-                rse,
-                z,
-                float(2 * sps.norm.sf(abs(z))),
-                _exp(beta[i] - zq * use),
-                _exp(beta[i] + zq * use),
-            )
-        )
+        hr, lower, upper, p = log_wald_interval(beta[i], use, conv.conf_level)
+        out.append(CoxTerm(name, float(beta[i]), hr, se, rse, z, p, lower, upper))
     return tuple(out)
-
-
-def _exp(v: float) -> float:
-    return math.exp(v) if v < 709.0 else math.inf
 
 
 def _tuples(m: np.ndarray) -> tuple[tuple[float, ...], ...]:

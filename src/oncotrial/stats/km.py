@@ -34,12 +34,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import special
 
 from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import InputError
 from oncotrial.results import Result
 from oncotrial.stats._inputs import ArrayLike, as_events, as_times
+from oncotrial.stats.normal import normal_quantile, wald_interval
 from oncotrial.stats.risk_table import RiskTable, risk_table
 
 QUANTILE_TOLERANCE = float(np.sqrt(np.finfo(float).eps))
@@ -61,21 +61,6 @@ def greenwood_cumhaz_variance(n_risk: np.ndarray, n_event: np.ndarray) -> np.nda
     with np.errstate(divide="ignore"):
         term = np.divide(d, denominator)
     return np.cumsum(term, out=term)
-
-
-def normal_quantile(conf_level: float) -> float:
-    """``z`` of a two-sided ``conf_level`` interval: ``Phi^-1(1 - (1 - conf_level) / 2)``
-    (``scipy.special.ndtri``, the function behind ``scipy.stats.norm.ppf``)."""
-    return float(special.ndtri(1.0 - (1.0 - conf_level) / 2.0))
-
-
-def wald_interval(estimate: float, se: float, conf_level: float) -> tuple[float, float, float]:
-    """Wald CI ``estimate +/- z se`` and two-sided ``p = 2 Phi(-|estimate| / se)``
-    (p is NaN when ``se`` is 0)."""
-    z = normal_quantile(conf_level)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        p = float(2.0 * special.ndtr(-abs(estimate) / se)) if se > 0 else float("nan")
-    return estimate - z * se, estimate + z * se, p
 
 
 def pointwise_ci(

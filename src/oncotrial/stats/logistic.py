@@ -19,7 +19,6 @@ this is an :class:`~oncotrial.errors.InputError` naming the term, never a huge f
 
 from __future__ import annotations
 
-import math
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -27,12 +26,12 @@ from typing import Any
 
 import numpy as np
 import pandas as pd
-from scipy import stats
 
 from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import DataError, InputError, describe_value
 from oncotrial.results import Result
-from oncotrial.stats._inputs import as_events, as_groups
+from oncotrial.stats._inputs import as_events, as_groups, first_row, require_columns, row_error
+from oncotrial.stats.normal import log_wald_interval
 
 _SEPARATION_COEF = 25.0
 """|coefficient| beyond which a fit is treated as separated (OR beyond e**25 ~ 7e10)."""
@@ -122,7 +121,7 @@ def adjusted_odds_ratio(
             value=conf_level,
         )
     covariates, strata = tuple(covariates), tuple(strata)
-    _require(
+    require_columns(
         data,
         {
             "response": [response],
@@ -160,8 +159,7 @@ def adjusted_odds_ratio(
     design = np.column_stack(columns)
     _check_estimable(design, names, y)
     beta, se = _fit(y, design, names)
-    z = float(stats.norm.ppf(1.0 - (1.0 - conf_level) / 2.0))
-    terms = tuple(_term(name, b, s, z) for name, b, s in zip(names, beta, se, strict=True))
+    terms = tuple(_term(name, b, s, conf_level) for name, b, s in zip(names, beta, se, strict=True))
     arm_term = terms[1]
     return AdjustedOddsRatio(
         experimental=experimental,
@@ -178,19 +176,6 @@ def adjusted_odds_ratio(
         conf_level=float(conf_level),
         conventions=resolve(profile, conf_level=conf_level),
     )
-
-
-def _require(data: pd.DataFrame, roles: dict[str, list[str]]) -> None:
-    available = [str(c) for c in data.columns]
-    for role, cols in roles.items():
-        for col in cols:
-            if col not in data.columns:
-                raise DataError(
-                    f"{role}: column {col!r} not found; available columns: {', '.join(available)}",
-                    column=col,
-                    field=role,
-                    valid=available,
-                )
 
 
 def _levels(values: np.ndarray) -> list[Any]:
@@ -210,14 +195,12 @@ def _add_term(
         values = raw.to_numpy(dtype=float)
         bad = ~np.isfinite(values)
         if bad.any():
-            i = int(np.flatnonzero(bad)[0])
-            raise DataError(
-                f"column {col!r}, row {i + 1}: value {describe_value(raw.iloc[i])} is invalid; "
-                "a numeric covariate needs a finite number for every subject",
-                column=col,
-                row=i + 1,
-                value=None if pd.isna(raw.iloc[i]) else str(raw.iloc[i]),
+            i = first_row(bad)
+            problem = (
+                f"value {describe_value(raw.iloc[i])} is invalid; a numeric covariate needs a "
+                "finite number for every subject"
             )
+            raise row_error(col, i, problem, None if pd.isna(raw.iloc[i]) else str(raw.iloc[i]))
         columns.append(values)
         names.append(col)
         return
@@ -269,15 +252,7 @@ def _fit(y: np.ndarray, design: np.ndarray, names: list[str]) -> tuple[np.ndarra
     return beta, se
 
 
-def _term(name: str, coef: float, se: float, z: float) -> LogisticTerm:
-    stat = coef / se
-    return LogisticTerm(
-        term=name,
-        coef=float(coef),
-        se=float(se),
-        odds_ratio=math.exp(coef),
-        lower=math.exp(coef - z * se),
-        upper=math.exp(coef + z * se),
-        z=float(stat),
-        p_value=float(2.0 * stats.norm.sf(abs(stat))),
-    )
+def _term(name: str, coef: float, se: float, conf_level: float) -> LogisticTerm:
+    odds_ratio, lower, upper, p_value = log_wald_interval(coef, se, conf_level)
+    z = float(coef / se)
+    return LogisticTerm(name, float(coef), float(se), odds_ratio, lower, upper, z, p_value)

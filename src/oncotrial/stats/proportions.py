@@ -34,6 +34,7 @@ from scipy import optimize, stats
 from oncotrial.conventions import Conventions, resolve, round_half_up
 from oncotrial.errors import InputError, describe_value
 from oncotrial.results import Result
+from oncotrial.stats.normal import log_wald_interval, normal_quantile
 
 ONE_SAMPLE_METHODS: tuple[str, ...] = ("clopper-pearson", "wilson", "wilson-cc", "jeffreys")
 DIFFERENCE_METHODS: tuple[str, ...] = ("newcombe", "newcombe-cc", "miettinen-nurminen", "mee")
@@ -133,12 +134,15 @@ def _choice(name: str, value: str, valid: tuple[str, ...]) -> str:
     return value
 
 
-def _conventions(profile: str, conf_level: float, sides: int = 2) -> Conventions:
-    return resolve(profile, conf_level=conf_level, sides=sides)
-
-
-def _z(conf_level: float) -> float:
-    return float(stats.norm.ppf((1.0 + conf_level) / 2.0))
+def _reporting(conf_level: float, digits: int, profile: str) -> dict[str, Any]:
+    """The fields every two-sided interval result carries besides its numbers."""
+    return {
+        "conf_level": conf_level,
+        "sides": 2,
+        "rounding": "half-up",
+        "digits": digits,
+        "conventions": resolve(profile, conf_level=conf_level, sides=2),
+    }
 
 
 # --------------------------------------------------------------------------- results
@@ -290,7 +294,7 @@ def wilson_limits(x: int, n: int, conf_level: float, yates: float = 0.0) -> tupl
     The algebra is R ``prop.test``'s (one sample); with ``yates = 0.5`` it equals Newcombe
     (1998, single-proportion method 4).
     """
-    z = _z(conf_level)
+    z = normal_quantile(conf_level)
     estimate = x / n
     z22n = z * z / (2.0 * n)
     pc = estimate + yates / n
@@ -355,11 +359,7 @@ def proportion_ci(
         lower=lower,
         upper=upper,
         method=method,
-        conf_level=conf_level,
-        sides=2,
-        rounding="half-up",
-        digits=digits,
-        conventions=_conventions(profile, conf_level),
+        **_reporting(conf_level, digits, profile),
     )
 
 
@@ -458,11 +458,7 @@ def risk_difference(
         lower=lower,
         upper=upper,
         method=method,
-        conf_level=conf_level,
-        sides=2,
-        rounding="half-up",
-        digits=digits,
-        conventions=_conventions(profile, conf_level),
+        **_reporting(conf_level, digits, profile),
     )
 
 
@@ -514,7 +510,7 @@ def score_statistic(
 def _score_interval(
     x1: int, n1: int, x2: int, n2: int, conf_level: float, miettinen_nurminen: bool
 ) -> tuple[float, float]:
-    z = _z(conf_level)
+    z = normal_quantile(conf_level)
     d = x1 / n1 - x2 / n2
 
     def excess(delta: float) -> float:
@@ -615,11 +611,7 @@ def odds_ratio(
         p_value=p_value,
         test=test,
         method=method,
-        conf_level=conf_level,
-        sides=2,
-        rounding="half-up",
-        digits=digits,
-        conventions=_conventions(profile, conf_level),
+        **_reporting(conf_level, digits, profile),
     )
 
 
@@ -637,11 +629,8 @@ def _wald_or(
             value=[x1, n1, x2, n2],
         )
     a, b, c, d = cells
-    log_or = math.log(a * d / (b * c))
     se = math.sqrt(float(np.sum(1.0 / cells)))
-    z = _z(conf_level)
-    p_value = float(2 * stats.norm.sf(abs(log_or) / se))
-    return math.exp(log_or), math.exp(log_or - z * se), math.exp(log_or + z * se), p_value
+    return log_wald_interval(math.log(a * d / (b * c)), se, conf_level)
 
 
 @dataclass(frozen=True)
@@ -762,7 +751,7 @@ def mantel_haenszel(
         + float(np.sum(((a + d) * b * c + (b + c) * a * d) / total**2)) / (2 * s_diag * s_offd)
         + float(np.sum((b + c) * b * c / total**2)) / (2 * s_offd**2)
     )
-    z = _z(conf_level)
+    z = normal_quantile(conf_level)
     return OddsRatio(
         x1=a_,
         n1=m1_,
@@ -774,11 +763,7 @@ def mantel_haenszel(
         p_value=p_value,
         test="Cochran-Mantel-Haenszel chi-square" + (" (continuity corrected)" if correct else ""),
         method="mantel-haenszel",
-        conf_level=conf_level,
-        sides=2,
-        rounding="half-up",
-        digits=digits,
-        conventions=_conventions(profile, conf_level),
+        **_reporting(conf_level, digits, profile),
         statistic=statistic,
     )
 
@@ -840,22 +825,18 @@ def logistic_odds_ratio(
             field="x1, n1, x2, n2",
             value=[list(a_), list(m1_), list(c_), list(m2_)],
         )
-    z = _z(conf_level)
+    estimate, lower, upper, p_value = log_wald_interval(beta, se, conf_level)
     return OddsRatio(
         x1=a_,
         n1=m1_,
         x2=c_,
         n2=m2_,
-        estimate=math.exp(beta),
-        lower=math.exp(beta - z * se),
-        upper=math.exp(beta + z * se),
-        p_value=float(2 * stats.norm.sf(abs(beta) / se)),
+        estimate=estimate,
+        lower=lower,
+        upper=upper,
+        p_value=p_value,
         test="Wald z on the arm coefficient",
         method="logistic",
-        conf_level=conf_level,
-        sides=2,
-        rounding="half-up",
-        digits=digits,
-        conventions=_conventions(profile, conf_level),
+        **_reporting(conf_level, digits, profile),
         statistic=beta / se,
     )

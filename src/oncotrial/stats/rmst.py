@@ -21,8 +21,9 @@ import numpy as np
 from oncotrial.conventions import Conventions
 from oncotrial.errors import InputError
 from oncotrial.results import Result
-from oncotrial.stats._inputs import ArrayLike
-from oncotrial.stats.km import KaplanMeier, kaplan_meier, normal_quantile, wald_interval
+from oncotrial.stats._inputs import ArrayLike, as_events, as_times
+from oncotrial.stats.km import KaplanMeier, kaplan_meier
+from oncotrial.stats.normal import wald_interval
 
 
 @dataclass(frozen=True, eq=False)
@@ -99,8 +100,8 @@ def rmst(km: KaplanMeier, tau: float) -> RMST:
         hazard_var = np.where((n - d) == 0, 0.0, d / (n * (n - d)))
     se = float(np.sqrt(np.sum(after**2 * hazard_var)))
     est = float(rect.sum())
-    z = normal_quantile(km.conventions.conf_level)
-    return RMST(float(tau), est, se, est - z * se, est + z * se, km.conventions)
+    lower, upper, _ = wald_interval(est, se, km.conventions.conf_level)
+    return RMST(float(tau), est, se, lower, upper, km.conventions)
 
 
 def rmst_difference(km_a: KaplanMeier, km_b: KaplanMeier, tau: float) -> RMSTDifference:
@@ -122,8 +123,6 @@ def median_followup(
     conventions: Conventions | None = None,
 ) -> FollowUp:
     """Median follow-up: median of the Kaplan-Meier curve of censoring (events censor)."""
-    from oncotrial.stats._inputs import as_events, as_times
-
     t = as_times(time)
     e = as_events(event, n=t.shape[0])
     rev = kaplan_meier(t, 1 - e, profile=profile, conventions=conventions)

@@ -30,7 +30,7 @@ import pandas as pd
 from oncotrial.conventions import Conventions, resolve, round_half_up
 from oncotrial.errors import DataError, InputError, OncotrialWarning
 from oncotrial.results import Result
-from oncotrial.stats._inputs import ArrayLike, as_events, as_groups, as_times
+from oncotrial.stats._inputs import ArrayLike, as_events, as_groups, as_times, check_rows
 from oncotrial.stats.cox import cox
 from oncotrial.stats.km import kaplan_meier
 
@@ -302,13 +302,7 @@ def _strata_frame(strata: Any, n: int) -> pd.DataFrame | None:
         )
     )
     frame = frame.reset_index(drop=True)
-    if len(frame) != n:
-        raise DataError(
-            f"strata: have {len(frame)} rows but the times have {n}",
-            column="strata",
-            rows=len(frame),
-            expected=n,
-        )
+    check_rows("strata", len(frame), n)
     return frame
 
 
