@@ -101,13 +101,13 @@ def resolve(
     base = _PROFILE_DEFAULTS[profile]
     overrides: dict[str, Any] = {}
     if conf_type is not None:
-        _check_choice("conf_type", conf_type, CONF_TYPES)
+        check_choice("conf_type", conf_type, CONF_TYPES)
         overrides["conf_type"] = conf_type
     if ties is not None:
-        _check_choice("ties", ties, TIES)
+        check_choice("ties", ties, TIES)
         overrides["ties"] = ties
     if quantile_rule is not None:
-        _check_choice("quantile_rule", quantile_rule, PROFILES)
+        check_choice("quantile_rule", quantile_rule, PROFILES)
         overrides["quantile_rule"] = quantile_rule
     if conf_level is not None:
         if not 0.0 < conf_level < 1.0:
@@ -129,7 +129,9 @@ def resolve(
     return result
 
 
-def _check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
+def check_choice(name: str, value: str, valid: tuple[str, ...]) -> None:
+    """Raise :class:`InputError` naming ``name``, ``value`` and the valid values unless
+    ``value`` is one of ``valid``."""
     if value not in valid:
         raise InputError(
             f"{name}: unknown value {value!r}; valid values are {', '.join(valid)}",

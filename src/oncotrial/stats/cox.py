@@ -302,7 +302,7 @@ def _numeric(series: pd.Series, name: str) -> np.ndarray:
     if bad.any():
         i = first_row(bad)
         missing = np.isnan(values[i])
-        what = "missing value" if missing else f"value {values[i]!r}"
+        what = "missing value" if missing else f"value {describe_value(values[i])}"
         problem = (
             f"{what}; covariates must be finite numbers (drop or impute incomplete rows first)"
         )

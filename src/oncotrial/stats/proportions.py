@@ -31,7 +31,7 @@ from typing import Any
 import numpy as np
 from scipy import optimize, stats
 
-from oncotrial.conventions import Conventions, resolve, round_half_up
+from oncotrial.conventions import Conventions, check_choice, resolve, round_half_up
 from oncotrial.errors import InputError, describe_value
 from oncotrial.results import Result
 from oncotrial.stats.normal import log_wald_interval, normal_quantile
@@ -121,17 +121,6 @@ def _conf_level(conf_level: Any) -> float:
             valid="0 < conf_level < 1",
         )
     return float(conf_level)
-
-
-def _choice(name: str, value: str, valid: tuple[str, ...]) -> str:
-    if value not in valid:
-        raise InputError(
-            f"{name}: unknown value {value!r}; valid values are {', '.join(valid)}",
-            field=name,
-            value=value,
-            valid=list(valid),
-        )
-    return value
 
 
 def _reporting(conf_level: float, digits: int, profile: str) -> dict[str, Any]:
@@ -343,7 +332,7 @@ def proportion_ci(
     """
     x, n = _counts("x", x, "n", n)
     conf_level = _conf_level(conf_level)
-    _choice("method", method, ONE_SAMPLE_METHODS)
+    check_choice("method", method, ONE_SAMPLE_METHODS)
     if method == "clopper-pearson":
         lower, upper = clopper_pearson_limits(x, n, conf_level)
     elif method == "wilson":
@@ -370,7 +359,7 @@ def binomial_test(x: int, n: int, p0: float = 0.5, alternative: str = "two-sided
     "no more likely" meaning ``P(i) <= P(x) * (1 + 1e-7)`` as in R.
     """
     x, n = _counts("x", x, "n", n)
-    _choice("alternative", alternative, ALTERNATIVES)
+    check_choice("alternative", alternative, ALTERNATIVES)
     if not (isinstance(p0, Real) and 0.0 <= float(p0) <= 1.0):
         raise InputError(
             f"p0: {describe_value(p0)} is outside [0, 1]",
@@ -442,7 +431,7 @@ def risk_difference(
     x1, n1 = _counts("x1", x1, "n1", n1)
     x2, n2 = _counts("x2", x2, "n2", n2)
     conf_level = _conf_level(conf_level)
-    _choice("method", method, DIFFERENCE_METHODS)
+    check_choice("method", method, DIFFERENCE_METHODS)
     if method in ("newcombe", "newcombe-cc"):
         lower, upper = _newcombe(x1, n1, x2, n2, conf_level, 0.5 if method == "newcombe-cc" else 0)
     else:
@@ -593,7 +582,7 @@ def odds_ratio(
     x1, n1 = _counts("x1", x1, "n1", n1)
     x2, n2 = _counts("x2", x2, "n2", n2)
     conf_level = _conf_level(conf_level)
-    _choice("method", method, ODDS_RATIO_METHODS)
+    check_choice("method", method, ODDS_RATIO_METHODS)
     if method == "exact":
         estimate, lower, upper, p_value = _fisher(x1, n1, x2, n2, conf_level)
         test = "Fisher exact, two-sided (R rule)"
