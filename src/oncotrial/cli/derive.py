@@ -1,7 +1,8 @@
 """``oncotrial derive``: raw trial data to analysis datasets, and why a subject's values are
 what they are.
 
-``oncotrial derive SPEC.yaml RAW_DIR OUT_DIR [--cutoff DATE] [--format csv]``  (default command)
+``oncotrial derive SPEC.yaml RAW_DIR OUT_DIR [--cutoff DATE] [--format csv] [--options FILE]``
+(default command; ``--options`` turns on partial-date imputation and sets AE grouping)
 ``oncotrial derive explain SUBJECT --spec SPEC --raw RAW_DIR [--cutoff DATE]``
 ``oncotrial derive explain SUBJECT --from OUT_DIR``  (from an earlier run's traces)
 ``oncotrial derive cutoff SPEC RAW_DIR --events N [--endpoint PFS]``  (cut at the N-th event)
@@ -35,6 +36,14 @@ CutoffOption = Annotated[
     str | None,
     typer.Option("--cutoff", help="Data cutoff date YYYY-MM-DD (records after it are ignored)."),
 ]
+OptionsOption = Annotated[
+    Path | None,
+    typer.Option(
+        "--options",
+        help="Derivation options YAML: partial-date imputation per raw column (admiral "
+        "highest_imputation/date_imputation) and AE record grouping (docs/DERIVATIONS.md).",
+    ),
+]
 
 
 @app.command("run")
@@ -49,10 +58,13 @@ def run(
             "--format", help="csv, parquet, xpt (SAS transport v8) or xpt5; repeat for several."
         ),
     ] = None,
+    options: OptionsOption = None,
     json_mode: JsonOption = False,
 ) -> None:
     """Derive every analysis dataset and write them with derivation_log.json and traces.json."""
-    result = derive_trial(spec, raw_dir, out_dir, cutoff=cutoff, formats=fmt or ["csv"])
+    result = derive_trial(
+        spec, raw_dir, out_dir, cutoff=cutoff, formats=fmt or ["csv"], options=options
+    )
     note(f"wrote {len(result.log['outputs'])} dataset files to {out_dir}")
     emit(result.log, json_mode=json_mode, render=lambda c: c.print(result.summary(), markup=False))
 
@@ -65,10 +77,11 @@ def cutoff_cmd(
     endpoint: Annotated[
         str, typer.Option("--endpoint", help="ADTTE PARAMCD whose events are counted.")
     ] = "PFS",
+    options: OptionsOption = None,
     json_mode: JsonOption = False,
 ) -> None:
     """The data cutoff date at which ENDPOINT reaches EVENTS events (verified by a real cut)."""
-    result = cutoff_for_events(raw_dir, spec, events, paramcd=endpoint)
+    result = cutoff_for_events(raw_dir, spec, events, paramcd=endpoint, options=options)
     emit(result, json_mode=json_mode, render=lambda c: c.print(result.summary(), markup=False))
 
 
@@ -90,13 +103,15 @@ def explain(
         ),
     ] = None,
     cutoff: CutoffOption = None,
+    options: OptionsOption = None,
     json_mode: JsonOption = False,
 ) -> None:
     """Why the subject's best response, PFS event or censoring date, grades and flags."""
     if written is not None:
-        if spec is not None or raw is not None or cutoff is not None:
+        if spec is not None or raw is not None or cutoff is not None or options is not None:
             raise InputError(
-                "give either --from OUT_DIR or --spec SPEC --raw RAW_DIR [--cutoff DATE], not both",
+                "give either --from OUT_DIR or --spec SPEC --raw RAW_DIR [--cutoff DATE] "
+                "[--options FILE], not both",
                 argument="--from",
             )
         result = explain_written(written, subject)
@@ -107,5 +122,5 @@ def explain(
             argument="--spec" if spec is None else "--raw",
         )
     else:
-        result = explain_subject(spec, raw, subject, cutoff=cutoff)
+        result = explain_subject(spec, raw, subject, cutoff=cutoff, options=options)
     emit(result, json_mode=json_mode, render=lambda c: c.print(result.summary(), markup=False))

@@ -40,6 +40,7 @@ from oncotrial.derive.exposure import (
     exposure_summary,
 )
 from oncotrial.derive.labs import Adlb, derive_adlb, shift_table
+from oncotrial.derive.options import DerivationOptions, load_options
 from oncotrial.derive.pipeline import (
     DATASETS,
     RawTrial,
@@ -81,6 +82,7 @@ __all__ = [
     "ClinicalBenefit",
     "Contract",
     "DataCut",
+    "DerivationOptions",
     "DosePlan",
     "EventCutoff",
     "LabGrade",
@@ -122,6 +124,7 @@ __all__ = [
     "explain_written",
     "exposure_summary",
     "grade_labs",
+    "load_options",
     "lookup_overall",
     "max_grade_by",
     "plan_endpoints",

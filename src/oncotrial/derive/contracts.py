@@ -21,6 +21,7 @@ import numpy as np
 import pandas as pd
 
 from oncotrial.derive._columns import bad_cell, is_missing, require_columns
+from oncotrial.derive.dates import Level, needs, parse_partial
 from oncotrial.errors import DataError
 
 ColumnType = Literal["text", "code", "date", "integer", "number"]
@@ -28,6 +29,14 @@ ColumnType = Literal["text", "code", "date", "integer", "number"]
 _DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})(?:T[0-9:.]*)?$")
 _PARTIAL = re.compile(r"^\d{4}(-\d{2})?$")
 _INTEGER = re.compile(r"^[+-]?\d+$")
+#: a date column read with imputation allowed keeps its partial values (as written) in this
+#: companion column until they are imputed (oncotrial.derive.imputation); None elsewhere
+PARTIAL_SUFFIX = "__PARTIAL"
+
+
+def partial_column(column: str) -> str:
+    """The companion column holding the partial values of date column ``column``."""
+    return column + PARTIAL_SUFFIX
 
 
 @dataclass(frozen=True)
@@ -203,6 +212,10 @@ RAW: dict[str, Contract] = {
             _c("AEDECOD", nullable=False),
             _c("AEBODSYS", nullable=False),
             _c("AETOXGR", "integer", nullable=False, minimum=1, maximum=5),
+            # records of one AE whose grade changed (SDTM IG 3.4 section 4.2.6 --GRPID);
+            # an AE that starts before the first dose and worsens on treatment is then
+            # treatment-emergent from the worsening record on (DERIVATIONS.md)
+            _c("AEGRPID", required=False),
             _c("AESTDTC", "date", nullable=False),
             _c("AEENDTC", "date"),
             _c("AESER", "code", allowed=YN),
@@ -457,7 +470,8 @@ def parse_date(value: Any) -> dt.date | None:
     if match is None:
         if _PARTIAL.match(text):
             raise ValueError(
-                "is a partial date; full dates YYYY-MM-DD are required (no imputation)"
+                "is a partial date; full dates YYYY-MM-DD are required (no imputation is set "
+                "for this column: see date_imputation in docs/DERIVATIONS.md, 'Partial dates')"
             )
         raise ValueError("is not a date (use ISO 8601 YYYY-MM-DD, e.g. 2024-03-15)")
     year, month, day = (int(g) for g in match.groups())
@@ -508,12 +522,16 @@ def conform(
     *,
     dataset: str | None = None,
     allowed: Mapping[str, Sequence[str]] | None = None,
+    partial: Mapping[str, Level] | None = None,
 ) -> pd.DataFrame:
     """``df`` checked against ``contract`` and typed; a bad cell raises :class:`DataError`.
 
     ``dataset`` names the data in messages (default: the contract name; the reader passes
     the file path). ``allowed`` supplies or overrides the codes of ``code`` columns (e.g.
     ``{"ARMCD": ["PAL_ET", "ET"]}``). Optional columns that are absent are added empty.
+    ``partial`` (date column -> highest imputation level) lets those columns hold partial
+    dates: such a cell is NaT in the column and its text is kept in
+    :func:`partial_column` (at level ``Y`` an empty cell is kept there as ``""``).
     Rows are reported 1-based in the order given.
     """
     name = dataset or contract.name
@@ -525,6 +543,12 @@ def conform(
         codes = (allowed or {}).get(column.name, column.allowed)
         if column.name not in df.columns:
             out[column.name] = _empty(column.type, len(df))
+            continue
+        level = (partial or {}).get(column.name)
+        if level is not None and column.type == "date":
+            out[column.name], out[partial_column(column.name)] = _partial_dates(
+                df[column.name].tolist(), column, level, name
+            )
             continue
         out[column.name] = _conform_column(df[column.name].tolist(), column, codes, name)
     if contract.check is not None:
@@ -543,11 +567,16 @@ def _empty(type_: ColumnType, n: int) -> pd.Series:
 
 
 def _conform_column(
-    values: list[Any], column: Column, codes: Sequence[str] | None, dataset: str
+    values: list[Any],
+    column: Column,
+    codes: Sequence[str] | None,
+    dataset: str,
+    *,
+    first_row: int = 0,
 ) -> pd.Series:
     parsed: list[Any] = []
     canonical = {c.upper(): c for c in codes} if codes is not None else None
-    for i, value in enumerate(values):
+    for i, value in enumerate(values, start=first_row):
         if is_missing(value):
             if not column.nullable:
                 raise bad_cell(
@@ -563,6 +592,36 @@ def _conform_column(
                 dataset, column.name, i, value, f"{exc}; valid: {valid}", valid=valid
             ) from None
     return _typed(parsed, column.type)
+
+
+def _partial_dates(
+    values: list[Any], column: Column, level: Level, dataset: str
+) -> tuple[pd.Series, pd.Series]:
+    """A date column whose partial values are allowed up to ``level`` (see conform)."""
+    dates: list[Any] = []
+    texts: list[str | None] = []
+    for i, value in enumerate(values):
+        if is_missing(value) and level == "Y":
+            dates.append(None)
+            texts.append("")
+            continue
+        if is_missing(value) or not isinstance(value, str) or _DATE.match(value.strip()):
+            dates.extend(_conform_column([value], column, None, dataset, first_row=i).tolist())
+            texts.append(None)
+            continue
+        try:
+            value_date = parse_partial(value)
+            if not needs(value_date.missing, level):
+                raise ValueError(
+                    f"is a partial date ({value_date.describe()}); the imputation of "
+                    f"{column.name} goes up to {level}, not {value_date.missing}"
+                )
+        except ValueError as exc:
+            valid = f"a full date YYYY-MM-DD or a partial date imputable at level {level}"
+            raise bad_cell(dataset, column.name, i, value, f"{exc}; valid: {valid}") from None
+        dates.append(None)
+        texts.append(value.strip())
+    return _typed(dates, "date"), pd.Series(texts, dtype=object)
 
 
 def _parse_cell(value: Any, column: Column, canonical: dict[str, str] | None) -> Any:

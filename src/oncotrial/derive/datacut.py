@@ -6,6 +6,10 @@ not yet resolved, a last dose not yet given) is truncated; a death after the cut
 seen; subjects randomized after the cutoff are not in the cut. The cutoff day itself is
 inside the cut (``date <= cutoff``), as in the usual "data cut-off date" of a clinical study
 report (ICH E3 section 11.4.1.1 asks for the cut-off to be stated for every analysis).
+
+A partial date (allowed only where date imputation is set) is compared by the earliest date
+it allows, as pharmaverse datacutr does: ``2022-09`` stays in a cut on 2022-09-10 (it may
+precede the cut) and is later imputed no later than the cutoff; ``2022-10`` is after it.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
+from oncotrial.derive.imputation import clear_partial, earliest
 from oncotrial.results import Result
 
 # Domain -> the date column whose value after the cutoff drops the record.
@@ -79,18 +84,19 @@ def apply_cutoff(frames: dict[str, pd.DataFrame], cutoff: dt.date | None) -> Dat
     source: dict[str, list[int]] = {}
 
     dm = frames["DM"].copy()
-    late = dm["RANDDT"].notna() & (dm["RANDDT"] > limit)
+    late = _after(dm, "RANDDT", limit)
     gone = tuple(dm.loc[late, "USUBJID"].tolist())
     if late.any():
         source["DM"] = [int(i) for i in dm.index[~late.to_numpy()]]
     dm = dm.loc[~late].reset_index(drop=True)
     dropped["DM"] = int(late.sum())
-    not_started = dm["RFSTDTC"].notna() & (dm["RFSTDTC"] > limit)
+    not_started = _after(dm, "RFSTDTC", limit)
     dm.loc[not_started, "ACTARMCD"] = None
     for column in ("RFSTDTC", "RFENDTC", "DTHDTC"):
-        after = dm[column].notna() & (dm[column] > limit)
+        after = _after(dm, column, limit)
         truncated[f"DM.{column}"] = int(after.sum())
         dm.loc[after, column] = pd.NaT
+        clear_partial(dm, column, after)
     out["DM"] = dm
 
     for domain, frame in frames.items():
@@ -99,22 +105,29 @@ def apply_cutoff(frames: dict[str, pd.DataFrame], cutoff: dt.date | None) -> Dat
         kept = frame.loc[~frame["USUBJID"].isin(gone)]
         date_column = RECORD_DATE.get(domain)
         if date_column is not None:
-            after = kept[date_column].notna() & (kept[date_column] > limit)
-            kept = kept.loc[~after]
+            kept = kept.loc[~_after(kept, date_column, limit)]
         dropped[domain] = len(frame) - len(kept)
         if dropped[domain]:
             source[domain] = [int(i) for i in kept.index]
         kept = kept.reset_index(drop=True).copy()
         if domain == "EX":
-            after = kept["EXENDTC"] > limit
+            after = _after(kept, "EXENDTC", limit)
             truncated["EX.EXENDTC"] = int(after.sum())
             kept.loc[after, "EXENDTC"] = limit
+            clear_partial(kept, "EXENDTC", after)
         if domain == "AE":
-            after = kept["AEENDTC"].notna() & (kept["AEENDTC"] > limit)
+            after = _after(kept, "AEENDTC", limit)
             truncated["AE.AEENDTC"] = int(after.sum())
             kept.loc[after, "AEENDTC"] = pd.NaT
+            clear_partial(kept, "AEENDTC", after)
         out[domain] = kept
     return DataCut(cutoff, out, dropped, truncated, gone, source)
+
+
+def _after(frame: pd.DataFrame, column: str, limit: pd.Timestamp) -> pd.Series:
+    """Rows whose date (a partial date: its earliest possible date) is after ``limit``."""
+    dates = earliest(frame, column)
+    return dates.notna() & (dates > limit)
 
 
 CONTACT_DATES = {
@@ -133,15 +146,18 @@ CONTACT_DATES = {
 
 def last_contact(frames: dict[str, pd.DataFrame]) -> dict[str, dt.date]:
     """Each subject's latest dated record in any domain (a date the subject was known alive,
-    or the death date). Use the *uncut* frames: a contact after the cutoff shows the subject
-    alive on the cutoff day."""
+    or the death date; a partial date counts as the earliest date it allows). Use the
+    *uncut* frames: a contact after the cutoff shows the subject alive on the cutoff day."""
     pieces = []
     for domain, columns in CONTACT_DATES.items():
         frame = frames.get(domain)
         if frame is None or frame.empty:
             continue
         for column in columns:
-            pieces.append(frame[["USUBJID", column]].rename(columns={column: "DATE"}))
+            # a partial date counts by its earliest possible date: the subject was
+            # certainly alive then
+            dates = earliest(frame, column).rename("DATE")
+            pieces.append(pd.concat([frame["USUBJID"], dates], axis=1))
     if not pieces:
         return {}
     stacked = pd.concat(pieces, ignore_index=True).dropna(subset=["DATE"])

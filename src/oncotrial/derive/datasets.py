@@ -41,6 +41,7 @@ from oncotrial.derive.contracts import (
     check_unique,
     conform,
 )
+from oncotrial.derive.dates import Level
 from oncotrial.errors import DataError, InputError
 
 Format = Literal["csv", "parquet", "xpt", "xpt5"]
@@ -92,11 +93,19 @@ def read_dataset(
     contract: Contract,
     *,
     allowed: Mapping[str, Sequence[str]] | None = None,
+    partial: Mapping[str, Level] | None = None,
 ) -> pd.DataFrame:
-    """Read one dataset file and check it against ``contract`` (typed result)."""
+    """Read one dataset file and check it against ``contract`` (typed result); ``partial``
+    lists the date columns that may hold partial dates (see :func:`contracts.conform`)."""
     path = Path(path)
     frame = read_frame(path, what=f"{contract.name} file")
-    typed = conform(frame, contract, dataset=f"{contract.name} ({path.name})", allowed=allowed)
+    typed = conform(
+        frame,
+        contract,
+        dataset=f"{contract.name} ({path.name})",
+        allowed=allowed,
+        partial=partial,
+    )
     check_unique(typed, contract, dataset=f"{contract.name} ({path.name})")
     return typed
 
@@ -141,12 +150,17 @@ def domain_files(raw_dir: str | Path) -> tuple[dict[str, Path], list[str]]:
 
 
 def read_raw(
-    raw_dir: str | Path, *, allowed: Mapping[str, Mapping[str, Sequence[str]]] | None = None
+    raw_dir: str | Path,
+    *,
+    allowed: Mapping[str, Mapping[str, Sequence[str]]] | None = None,
+    partial: Mapping[str, Mapping[str, Level]] | None = None,
 ) -> RawData:
     """Read every raw domain of ``raw_dir`` through its contract.
 
-    ``allowed`` gives per-domain codes (``{"DM": {"ARMCD": [...]}}``). A required domain
-    (DM, DS, EX, TR, AE) that is absent is a DataError; optional ones are listed in ``absent``.
+    ``allowed`` gives per-domain codes (``{"DM": {"ARMCD": [...]}}``); ``partial`` the
+    per-domain date columns that may hold partial dates (``{"AE": {"AESTDTC": "M"}}``).
+    A required domain (DM, DS, EX, TR, AE) that is absent is a DataError; optional ones are
+    listed in ``absent``.
     """
     found, ignored = domain_files(raw_dir)
     missing = [d for d in REQUIRED_DOMAINS if d not in found]
@@ -162,7 +176,12 @@ def read_raw(
     frames: dict[str, pd.DataFrame] = {}
     files: dict[str, dict[str, str]] = {}
     for domain, path in found.items():
-        frames[domain] = read_dataset(path, RAW[domain], allowed=(allowed or {}).get(domain))
+        frames[domain] = read_dataset(
+            path,
+            RAW[domain],
+            allowed=(allowed or {}).get(domain),
+            partial=(partial or {}).get(domain),
+        )
         files[domain] = {"path": str(path), "sha256": sha256(path)}
     absent = tuple(d for d in OPTIONAL_DOMAINS if d not in found)
     return RawData(frames, files, absent, tuple(ignored))

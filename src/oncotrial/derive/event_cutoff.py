@@ -25,6 +25,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from oncotrial.derive.options import DerivationOptions
 from oncotrial.derive.pipeline import RawTrial, derive_efficacy, read_trial
 from oncotrial.errors import InputError
 from oncotrial.results import Result
@@ -69,19 +70,21 @@ def cutoff_for_events(
     n_events: int = 0,
     *,
     paramcd: str = "PFS",
+    options: DerivationOptions | str | Path | None = None,
 ) -> EventCutoff:
     """The earliest cutoff date at which ``paramcd`` (an ADTTE PARAMCD) has ``n_events``
     events, verified by deriving the cut (see the module docstring).
 
     ``raw`` is a raw data directory (then ``spec`` is required) or a :class:`RawTrial`
-    from :func:`oncotrial.derive.pipeline.read_trial`.
+    from :func:`oncotrial.derive.pipeline.read_trial`; ``options`` (date imputation, AE
+    grouping) apply to a directory.
     """
     if isinstance(raw, RawTrial):
         trial = raw
     else:
         if spec is None:
             raise InputError("cutoff_for_events: give the spec of the trial", argument="spec")
-        trial = read_trial(spec, raw)
+        trial = read_trial(spec, raw, options=options)
     if isinstance(n_events, bool) or not isinstance(n_events, int) or n_events < 1:
         raise InputError(
             f"n_events: {n_events!r} is not valid; give a whole number of events >= 1",

@@ -17,6 +17,7 @@ import pandas as pd
 
 from oncotrial.derive.contracts import ADAM
 from oncotrial.derive.datasets import READ_SUFFIXES, read_dataset
+from oncotrial.derive.options import DerivationOptions
 from oncotrial.derive.pipeline import DATASETS, TRACES_NAME, TrialDerivation, derive_datasets
 from oncotrial.errors import DataError, InputError
 from oncotrial.results import Result, jsonable
@@ -96,9 +97,12 @@ def explain(
     usubjid: str,
     *,
     cutoff: dt.date | str | None = None,
+    options: DerivationOptions | str | Path | None = None,
 ) -> SubjectExplanation:
-    """Derive the trial in ``raw_dir`` (nothing written) and explain ``usubjid``."""
-    return explain_subject(derive_datasets(spec, raw_dir, cutoff=cutoff), usubjid)
+    """Derive the trial in ``raw_dir`` (nothing written) and explain ``usubjid``;
+    ``options``: date imputation and AE grouping (``load_options``)."""
+    derived = derive_datasets(spec, raw_dir, cutoff=cutoff, options=options)
+    return explain_subject(derived, usubjid)
 
 
 def _plain(value: Any) -> Any:

@@ -10,10 +10,11 @@ counts and warnings; ``traces`` keep, per subject, the sentence behind each deri
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +39,8 @@ from oncotrial.derive.datasets import (
     read_raw,
     write_outputs,
 )
+from oncotrial.derive.imputation import RawImputation, impute_domains
+from oncotrial.derive.options import DerivationOptions, load_options
 from oncotrial.derive.subject_traces import adtr_traces, teae_traces
 from oncotrial.errors import DataError, InputError
 from oncotrial.results import Result, jsonable
@@ -134,18 +137,30 @@ class RawTrial:
     spec_info: dict[str, Any]
     raw: RawData
     warnings: tuple[str, ...]
+    options: DerivationOptions = field(default_factory=DerivationOptions)
 
 
-def read_trial(spec: TrialSpec | str | Path, raw_dir: str | Path) -> RawTrial:
-    """Read and check every raw domain of ``raw_dir`` (codes from the spec, subjects in DM)."""
+Options = DerivationOptions | str | Path | Mapping[str, object] | None
+
+
+def read_trial(
+    spec: TrialSpec | str | Path, raw_dir: str | Path, *, options: Options = None
+) -> RawTrial:
+    """Read and check every raw domain of ``raw_dir`` (codes from the spec, subjects in DM).
+
+    ``options`` (:func:`oncotrial.derive.options.load_options`: a YAML file, a mapping or
+    :class:`DerivationOptions`; default all off) says which date columns may hold partial
+    dates and how they are imputed, and how AE records are grouped."""
     spec, spec_info = _spec_of(spec)
-    raw = read_raw(raw_dir, allowed=allowed_codes(spec))
+    chosen = load_options(options)
+    partial = {d: chosen.levels(d) for d in {r.domain for r in chosen.date_rules}}
+    raw = read_raw(raw_dir, allowed=allowed_codes(spec), partial=partial)
     _check_subjects(raw.frames)
     warnings = [f"optional domain {d} absent: derivations using it skipped" for d in raw.absent]
     studies = sorted(set(raw.frames["DM"]["STUDYID"]))
     if studies != [spec.trial.id]:
         warnings.append(f"DM STUDYID {studies} differs from the spec's trial.id {spec.trial.id!r}")
-    return RawTrial(spec, spec_info, raw, tuple(warnings))
+    return RawTrial(spec, spec_info, raw, tuple(warnings), chosen)
 
 
 @dataclass(frozen=True)
@@ -158,19 +173,26 @@ class Efficacy:
     adtte: Adtte
     traces: dict[str, list[str]]
     pathology: ihc.IhcFlags | None = None  # IHC flags (optional MI domain)
+    imputation: RawImputation | None = None  # partial dates imputed outside AE
 
 
 def derive_efficacy(trial: RawTrial, cutoff: dt.date | None) -> Efficacy:
-    """Data cut, ADSL (with analysis sets and biomarker flags), responses and ADTTE."""
+    """Data cut, imputation of partial dates (AE excepted, imputed with ADAE), ADSL (with
+    analysis sets and biomarker flags), responses and ADTTE."""
     cut = apply_cutoff(trial.raw.frames, cutoff)
     with file_terms(trial.raw, cut):
-        return _efficacy(trial, cut, cutoff)
+        imputation = impute_domains(cut.frames, trial.options, cutoff, file_row=cut.file_row)
+        cut = dataclasses.replace(cut, frames=imputation.frames)
+        return _efficacy(trial, cut, cutoff, imputation)
 
 
-def _efficacy(trial: RawTrial, cut: DataCut, cutoff: dt.date | None) -> Efficacy:
+def _efficacy(
+    trial: RawTrial, cut: DataCut, cutoff: dt.date | None, imputation: RawImputation
+) -> Efficacy:
     spec, frames_in = trial.spec, trial.raw.frames
     frames = cut.frames
     traces: dict[str, list[str]] = {}
+    _add_traces(traces, imputation.traces())
     adsl, adsl_traces = derive_adsl_core(
         frames, spec, cutoff=cutoff, contacts=last_contact(frames_in)
     )
@@ -204,7 +226,7 @@ def _efficacy(trial: RawTrial, cut: DataCut, cutoff: dt.date | None) -> Efficacy
     adtte = derive_adtte(spec, adsl, responses, frames)
     for o in adtte.outcomes:
         traces.setdefault(o.usubjid, []).append(f"ADTTE {o.trace}")
-    return Efficacy(cut, adsl, responses, adtte, traces, pathology)
+    return Efficacy(cut, adsl, responses, adtte, traces, pathology, imputation)
 
 
 def derive_datasets(
@@ -212,10 +234,12 @@ def derive_datasets(
     raw_dir: str | Path,
     *,
     cutoff: dt.date | str | None = None,
+    options: Options = None,
 ) -> TrialDerivation:
-    """Every analysis dataset of the trial in ``raw_dir`` (nothing written)."""
+    """Every analysis dataset of the trial in ``raw_dir`` (nothing written); ``options``
+    as :func:`read_trial`."""
     cut_date = _parse_cutoff(cutoff)
-    trial = read_trial(spec, raw_dir)
+    trial = read_trial(spec, raw_dir, options=options)
     eff = derive_efficacy(trial, cut_date)
     with file_terms(trial.raw, eff.cut):
         return _finish_all(trial, eff, cut_date, list(trial.warnings))
@@ -241,7 +265,9 @@ def _finish_all(
         "ADTR": adtr,
     }
     window = spec.derivation.teae_window_days
-    adae = safety.derive_adae(frames["AE"], adsl, window_days=window)
+    adae = safety.derive_adae(
+        frames["AE"], adsl, window_days=window, options=trial.options, cutoff=cut_date
+    )
     datasets["ADAE"] = adae.to_frame()
     _add_subject_traces(traces, adae.traces)
     _add_traces(traces, teae_traces(datasets["ADAE"], adsl))
@@ -264,7 +290,20 @@ def _finish_all(
     log = _log(spec, trial.spec_info, raw, cut, settings, adtte, datasets, warnings)
     if eff.pathology is not None:
         log["settings"]["ihc"] = eff.pathology.settings()
+    log["settings"]["options"] = _options_log(trial.options, eff.imputation, datasets["ADAE"])
     return TrialDerivation(datasets, log, traces, responses, adtte)
+
+
+def _options_log(
+    options: DerivationOptions, imputation: RawImputation | None, adae: pd.DataFrame
+) -> dict[str, Any]:
+    """The derivation options and how many dates each imputed column got, by flag."""
+    counts = dict(imputation.counts()) if imputation is not None else {}
+    for column, flag in (("AESTDTC", "ASTDTF"), ("AEENDTC", "AENDTF")):
+        if flag in adae.columns:
+            flags = adae[flag].dropna().value_counts()
+            counts[f"AE.{column}"] = {str(k): int(v) for k, v in sorted(flags.items())}
+    return {**options.to_dict(), "imputed": counts}
 
 
 @contextmanager
@@ -420,6 +459,7 @@ def derive_trial(
     *,
     cutoff: dt.date | str | None = None,
     formats: str | Sequence[str] = ("csv",),
+    options: Options = None,
 ) -> TrialDerivation:
     """Derive every analysis dataset and write them to ``out_dir`` in ``formats``
     (csv, parquet, xpt = SAS transport v8, xpt5 = v5) with ``derivation_log.json`` and
@@ -434,7 +474,7 @@ def derive_trial(
             argument="formats",
             value=chosen,
         )
-    result = derive_datasets(spec, raw_dir, cutoff=cutoff)
+    result = derive_datasets(spec, raw_dir, cutoff=cutoff, options=options)
     log = dict(result.log)
     log["formats"] = chosen
     log["outputs"] = [f"{n.lower()}{_suffix(f)}" for f in chosen for n in result.datasets]

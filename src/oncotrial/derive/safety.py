@@ -11,8 +11,20 @@ the variables; CTCAE v5.0 grades as collected in AETOXGR):
   - an AE with **no onset date** is flagged treatment-emergent (the conservative choice:
     it cannot be shown to precede treatment; ICH E9 R1 and FDA safety-reporting practice
     count unknown-onset events rather than drop them);
-  - an AE that starts **before the first dose and worsens** on treatment is *not* flagged:
-    worsening needs a pre-treatment grade history that AE does not carry (out of scope).
+  - an AE that starts **before the first dose and worsens** on treatment (admiral
+    ``derive_var_trtemfl`` with ``group_var``): the records of one AE are grouped (AEGRPID,
+    or the same AEDECOD, or not at all: :class:`~oncotrial.derive.options.DerivationOptions`);
+    in a group with a record starting before the first dose, the first record starting in
+    the window [first dose, last dose + ``window_days``] whose grade is higher than the grade
+    at first dose (that of the last record starting before it) is treatment-emergent, and so
+    is every later record of the group starting in the window; the other records are not.
+    A record alone (no group) that starts before the first dose is not flagged.
+
+* **Partial dates** (when the options impute AESTDTC/AEENDTC; admiral ADAE template):
+  ASTDT is imputed no earlier than the first dose when the known parts allow a date on or
+  after it (``min_dates = TRTSDT``); AENDT (default ``last``) no earlier than ASTDT and no
+  later than the death date and the data cutoff (``max_dates = DTHDT, DCUTDT``). ASTDTF and
+  AENDTF name the highest part imputed (D, M, Y; :mod:`oncotrial.derive.dates`).
 
 * **Per subject** (treatment-emergent AEs only): maximum AETOXGR per preferred term
   (AEDECOD) and per system organ class (AEBODSYS); any serious (AESER = Y), related
@@ -40,6 +52,9 @@ from oncotrial.derive._columns import (
     require_columns,
     text_cells,
 )
+from oncotrial.derive.dates import Imputed
+from oncotrial.derive.imputation import impute_cell, partial_values
+from oncotrial.derive.options import DerivationOptions
 from oncotrial.derive.populations import (
     SubjectTrace,
     TracedData,
@@ -188,12 +203,19 @@ def derive_adae(
     arm_column: str = "ARMCD",
     dataset: str = "AE",
     adsl_name: str = "ADSL",
+    options: DerivationOptions | None = None,
+    cutoff: dt.date | None = None,
 ) -> Adae:
-    """ADAE from an AE-like frame and an ADSL-like frame (USUBJID, arm, TRTSDT, TRTEDT).
+    """ADAE from an AE-like frame and an ADSL-like frame (USUBJID, arm, TRTSDT, TRTEDT;
+    DTHDT when partial AE end dates are imputed).
 
     ``window_days`` (>= 0) is the number of days after the last dose during which a new AE
-    is still treatment-emergent (the spec's safety window). See the module docstring.
+    is still treatment-emergent (the spec's safety window). ``options`` sets the imputation
+    of partial AESTDTC/AEENDTC (read with their partial values, see
+    :func:`oncotrial.derive.contracts.conform`) and the grouping of AE records;
+    ``cutoff`` (the data cut) caps imputed end dates. See the module docstring.
     """
+    options = options or DerivationOptions()
     if isinstance(window_days, bool) or not isinstance(window_days, int) or window_days < 0:
         raise InputError(
             f"window_days: {window_days!r} is not valid; give a whole number of days >= 0",
@@ -212,31 +234,38 @@ def derive_adae(
     grades = _grades(ae, dataset)
     starts = optional_dates(ae, "AESTDTC", dataset)
     ends = optional_dates(ae, "AEENDTC", dataset)
+    seqs = _sequence_numbers(ae, ids, dataset)
+    keys = [f"AESEQ {seq} {term}" for seq, term in zip(seqs, decod, strict=True)]
+    dates = _impute_ae_dates(ae, ids, keys, subjects, adsl, starts, ends, options, cutoff, dataset)
     yes_no = {"YES": "Y", "NO": "N"}
     serious = code_cells(ae, "AESER", dataset, ("Y", "N"), synonyms=yes_no)
     related = code_cells(ae, "AEREL", dataset, ("Y", "N"), synonyms=yes_no)
     action = code_cells(ae, "AEACN", dataset, AEACN_VALUES, missing="")
-    seqs = _sequence_numbers(ae, ids, dataset)
     terms = list(decod)
     if "AETERM" in ae.columns:
         terms = [
             t if is_missing(v) else str(v).strip() for t, v in zip(decod, ae["AETERM"], strict=True)
         ]
 
-    records = []
-    traces: list[SubjectTrace] = []
-    for i, usubjid in enumerate(ids):
-        subject = subjects[usubjid]
+    for i in range(len(ids)):
         if starts[i] is not None and ends[i] is not None and ends[i] < starts[i]:  # type: ignore[operator]
+            shown = ae["AEENDTC"].iloc[i] if dates.end_texts[i] is None else dates.end_texts[i]
             raise bad_cell(
                 dataset,
                 "AEENDTC",
                 i,
-                ae["AEENDTC"].iloc[i],
+                shown,
                 f"is before AESTDTC {starts[i].isoformat()}",  # type: ignore[union-attr]
             )
-        flag, why = treatment_emergent(starts[i], subject.trtsdt, subject.trtedt, window_days)
-        key = f"AESEQ {seqs[i]} {decod[i]}"
+    groups = _group_keys(ae, decod, options.group_by)
+    emergent = _emergence(ids, starts, grades, seqs, groups, subjects, window_days)
+
+    records = []
+    traces: list[SubjectTrace] = list(dates.traces)
+    for i, usubjid in enumerate(ids):
+        subject = subjects[usubjid]
+        flag, why = emergent[i]
+        key = keys[i]
         traces.append(SubjectTrace(usubjid, "ADAE", "TRTEMFL", key, flag, why))
         action_flags = {}
         for variable, (code, words) in _ACTION_FLAGS.items():
@@ -263,19 +292,187 @@ def derive_adae(
                 "AEREL": related[i],
                 "AEACN": action[i],
                 **action_flags,
+                "AEGRPID": groups[i] if options.group_by == "AEGRPID" else None,
+                "ASTDTF": dates.start_flags[i],
+                "AENDTF": dates.end_flags[i],
             }
         )
     columns = [
         "USUBJID", "AESEQ", arm_column, "AETERM", "AEDECOD", "AEBODSYS", "AETOXGR", "ASTDT",
         "AENDT", "ASTDY", "AEONGO", "TRTEMFL", "AESER", "AEREL", "AEACN", *_ACTION_FLAGS,
     ]  # fmt: skip
+    # optional columns only when they carry something, so that a trial without AE groups
+    # or date imputation gets the same ADAE as before they existed
+    if any(r["AEGRPID"] is not None for r in records):
+        columns.insert(columns.index("AETERM"), "AEGRPID")
+    if options.rule("AE", "AESTDTC") is not None:
+        columns.insert(columns.index("AENDT"), "ASTDTF")
+    if options.rule("AE", "AEENDTC") is not None:
+        columns.insert(columns.index("ASTDY"), "AENDTF")
     data = pd.DataFrame(records, columns=columns)
     for column in ("AESEQ", "AETOXGR", "ASTDY"):
         data[column] = data[column].astype("Int64")
+    for column in ("AEGRPID", "ASTDTF", "AENDTF"):
+        if column in data.columns:  # text with None, as every text column of a dataset
+            data[column] = pd.Series(
+                [None if is_missing(v) else v for v in data[column]], index=data.index, dtype=object
+            )
     data = data.sort_values(["USUBJID", "AESEQ"], kind="stable").reset_index(drop=True)
     traces.extend(_max_grade_traces(data, "AEDECOD", "MAXGRPT", "preferred term"))
     traces.extend(_max_grade_traces(data, "AEBODSYS", "MAXGRSOC", "system organ class"))
     return Adae(data, tuple(traces), window_days, arm_column)
+
+
+@dataclass(frozen=True)
+class _AeDates:
+    """What the imputation of AESTDTC/AEENDTC did, row by row."""
+
+    start_flags: list[str | None]
+    end_flags: list[str | None]
+    end_texts: list[str | None]  # partial AEENDTC as written (for error messages)
+    traces: list[SubjectTrace]
+
+
+def _impute_ae_dates(
+    ae: pd.DataFrame,
+    ids: list[str],
+    keys: list[str],
+    subjects: dict[str, TreatedSubject],
+    adsl: pd.DataFrame,
+    starts: list[dt.date | None],
+    ends: list[dt.date | None],
+    options: DerivationOptions,
+    cutoff: dt.date | None,
+    dataset: str,
+) -> _AeDates:
+    """Impute the partial AESTDTC/AEENDTC in ``starts``/``ends`` (in place): onset not before
+    the first dose, end not before the onset nor after death or the data cut."""
+    n = len(ids)
+    out = _AeDates([None] * n, [None] * n, partial_values(ae, "AEENDTC"), [])
+    start_rule, end_rule = options.rule("AE", "AESTDTC"), options.rule("AE", "AEENDTC")
+    if start_rule is not None:
+        for i, text in enumerate(partial_values(ae, "AESTDTC")):
+            if text is None:
+                continue
+            first = subjects[ids[i]].trtsdt
+            result = impute_cell(
+                start_rule, text, dataset, i, min_dates=[("first dose TRTSDT", first)]
+            )
+            starts[i], out.start_flags[i] = result.date, result.flag
+            out.traces.append(_date_trace(ids[i], keys[i], "ASTDT", "AESTDTC", result, "ASTDTF"))
+    if end_rule is not None:
+        deaths = _death_dates(adsl)
+        for i, text in enumerate(out.end_texts):
+            if text is None:
+                continue
+            result = impute_cell(
+                end_rule,
+                text,
+                dataset,
+                i,
+                min_dates=[("onset ASTDT", starts[i])],
+                max_dates=[("death DTHDT", deaths.get(ids[i])), ("data cutoff DCUTDT", cutoff)],
+            )
+            ends[i], out.end_flags[i] = result.date, result.flag
+            out.traces.append(_date_trace(ids[i], keys[i], "AENDT", "AEENDTC", result, "AENDTF"))
+    return out
+
+
+def _date_trace(
+    usubjid: str, key: str, variable: str, column: str, result: Imputed, flag: str
+) -> SubjectTrace:
+    value = result.date.isoformat() if result.date else ""
+    text = f"{column} {result.reason} ({flag} = {result.flag or 'empty'})"
+    return SubjectTrace(usubjid, "ADAE", variable, key, value, text)
+
+
+def _death_dates(adsl: pd.DataFrame) -> dict[str, dt.date]:
+    if "DTHDT" not in adsl.columns:
+        return {}
+    frame = adsl.reset_index(drop=True)
+    dates = optional_dates(frame, "DTHDT", "ADSL")
+    return {str(u).strip(): d for u, d in zip(frame["USUBJID"], dates, strict=True) if d}
+
+
+def _group_keys(ae: pd.DataFrame, decod: list[str], group_by: str) -> list[str | None]:
+    """The AE each record belongs to (None: a record alone)."""
+    if group_by == "AEDECOD":
+        return [d.upper() for d in decod]
+    if group_by == "none" or "AEGRPID" not in ae.columns:
+        return [None] * len(decod)
+    return [None if is_missing(v) else str(v).strip() for v in ae["AEGRPID"]]
+
+
+def _emergence(
+    ids: list[str],
+    starts: list[dt.date | None],
+    grades: list[int],
+    seqs: list[int],
+    groups: list[str | None],
+    subjects: dict[str, TreatedSubject],
+    window_days: int,
+) -> list[tuple[str, str]]:
+    """TRTEMFL and its reason for every record (module docstring)."""
+    out = [
+        treatment_emergent(starts[i], subjects[u].trtsdt, subjects[u].trtedt, window_days)
+        for i, u in enumerate(ids)
+    ]
+    members: dict[tuple[str, str], list[int]] = {}
+    for i, (usubjid, group) in enumerate(zip(ids, groups, strict=True)):
+        if group is not None:
+            members.setdefault((usubjid, group), []).append(i)
+    for (usubjid, group), rows in members.items():
+        first = subjects[usubjid].trtsdt
+        dated = sorted(
+            (r for r in rows if starts[r] is not None), key=lambda r: (starts[r], seqs[r])
+        )
+        before = [r for r in dated if first is not None and starts[r] < first]  # type: ignore[operator]
+        if not before:
+            continue
+        ref = before[-1]
+        at_start = (
+            f"grade {grades[ref]} at first dose {first} (AESEQ {seqs[ref]}, onset {starts[ref]})"
+        )
+        worse: int | None = None
+        for r in dated:
+            if r in before:
+                out[r] = (
+                    "N",
+                    (
+                        f"onset {starts[r]} is before first dose {first}: pre-treatment record of "
+                        f"AE group {group!r}"
+                    ),
+                )
+                continue
+            in_window, window = out[r]
+            if in_window == "N":
+                out[r] = ("N", f"{window}; AE group {group!r} started before first dose")
+            elif worse is not None:
+                out[r] = (
+                    "Y",
+                    (
+                        f"AE group {group!r} worsened on treatment at AESEQ {seqs[worse]}; "
+                        f"this later record is in the window ({window})"
+                    ),
+                )
+            elif grades[r] > grades[ref]:
+                worse = r
+                out[r] = (
+                    "Y",
+                    (
+                        f"worsening: grade {grades[r]} > {at_start} of AE group {group!r}, "
+                        f"which started before treatment; {window}"
+                    ),
+                )
+            else:
+                out[r] = (
+                    "N",
+                    (
+                        f"AE group {group!r} started before first dose; grade {grades[r]} is not "
+                        f"higher than the {at_start}: not worsened"
+                    ),
+                )
+    return out
 
 
 def _grades(ae: pd.DataFrame, dataset: str) -> list[int]:
