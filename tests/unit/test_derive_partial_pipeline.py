@@ -13,10 +13,12 @@ from pathlib import Path
 
 import pandas as pd
 import pytest
+import yaml
 
 from oncotrial.cli import main
 from oncotrial.derive.pipeline import TrialDerivation, derive_datasets
 from oncotrial.errors import DataError
+from oncotrial.spec import example_path
 
 MINI = Path(__file__).parents[1] / "data" / "derive" / "mini_trial"
 OPTIONS = {
@@ -190,3 +192,33 @@ def test_cli_options_and_explain(
     error = json.loads(capsys.readouterr().out)["error"]
     assert code == 1 and error["column"] == "AESTDTC" and error["value"] == "2024-01"
     assert not (tmp_path / "o2").exists()
+
+
+def _spec_with_options(tmp_path: Path, options: dict[str, object]) -> Path:
+    """The shipped PALMIRA spec with ``derivation.options`` set."""
+    data = yaml.safe_load(example_path("palmira").read_text())
+    data.setdefault("derivation", {})["options"] = options
+    path = tmp_path / "palmira_options.yaml"
+    path.write_text(yaml.safe_dump(data, sort_keys=False))
+    return path
+
+
+def test_spec_options_are_the_default(raw: Path, tmp_path: Path) -> None:
+    spec = _spec_with_options(tmp_path, OPTIONS)
+    from_spec = _adae(derive_datasets(spec, raw))
+    # the P01 onset "2024-01" is imputed as with options=OPTIONS
+    assert (_day(from_spec.loc["P01", "ASTDT"]), from_spec.loc["P01", "ASTDTF"]) == (
+        "2024-01-02",
+        "D",
+    )
+    # options given to the call replace the spec's: without imputation the partial is an error
+    off = {"date_imputation": {"AE.AESTDTC": {"highest_imputation": "n"}}}
+    with pytest.raises(DataError, match="no imputation is set"):
+        derive_datasets(spec, raw, options=off)
+
+
+def test_spec_check_checks_the_options(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    spec = _spec_with_options(tmp_path, {"date_imputation": {"AE.AESTDTC": {"highest": "M"}}})
+    assert main(["spec", "check", str(spec), "--json"]) == 1
+    err = capsys.readouterr().err
+    assert "date_imputation.AE.AESTDTC.highest" in err

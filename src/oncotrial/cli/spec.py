@@ -13,6 +13,7 @@ from rich.table import Table
 from rich.text import Text
 
 from oncotrial.cli._common import JsonOption, emit, note
+from oncotrial.derive.options import load_options
 from oncotrial.errors import InputError
 from oncotrial.spec import load_spec
 from oncotrial.spec.calendar import CalendarEntry, planned_calendar
@@ -33,6 +34,7 @@ SpecFile = Annotated[
 def check(spec_file: SpecFile, json_output: JsonOption = False) -> None:
     """Validate a trial spec; on failure list every problem with its YAML path and line."""
     spec = load_spec(spec_file)
+    load_options(spec.derivation.options or None)  # the derivation options' own checks
     payload = {
         "valid": True,
         "file": str(spec_file),

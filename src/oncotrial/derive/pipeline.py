@@ -149,10 +149,11 @@ def read_trial(
     """Read and check every raw domain of ``raw_dir`` (codes from the spec, subjects in DM).
 
     ``options`` (:func:`oncotrial.derive.options.load_options`: a YAML file, a mapping or
-    :class:`DerivationOptions`; default all off) says which date columns may hold partial
-    dates and how they are imputed, and how AE records are grouped."""
+    :class:`DerivationOptions`; default: the spec's ``derivation.options``, else all off) says
+    which date columns may hold partial dates and how they are imputed, and how AE records
+    are grouped. Options given here replace the spec's whole."""
     spec, spec_info = _spec_of(spec)
-    chosen = load_options(options)
+    chosen = load_options(options if options is not None else spec.derivation.options or None)
     partial = {d: chosen.levels(d) for d in {r.domain for r in chosen.date_rules}}
     raw = read_raw(raw_dir, allowed=allowed_codes(spec), partial=partial)
     _check_subjects(raw.frames)

@@ -411,6 +411,11 @@ class Derivation(SpecModel):
         description="Planned dose over the scheduled dosing days between first and last dose "
         "(schedule) or over the elapsed time (elapsed)",
     )
+    options: dict[str, Any] = Field(
+        default_factory=dict,
+        description="Partial-date imputation and AE grouping, as in a `derive --options` file "
+        "(date_imputation, treatment_emergent; checked by oncotrial.derive.options)",
+    )
 
 
 # --------------------------------------------------------------------------- multi-part trials
