@@ -12,6 +12,7 @@ from scipy import stats
 
 from oncotrial.cli import main
 from oncotrial.design import single_arm as sa
+from oncotrial.design.accrual import inflate
 from oncotrial.errors import InputError
 
 SEED = dict(accrual=24.0, follow_up=12.0)
@@ -19,9 +20,9 @@ SEED = dict(accrual=24.0, follow_up=12.0)
 
 def test_dropout_inflation_rules_of_the_seed() -> None:
     # seed 000: 59 evaluable, 10% inevaluable -> 65 planned (59 * 1.1 = 64.9 -> 65)
-    assert sa.inflate_for_dropout(59, 0.10, "multiply") == 65
-    assert sa.inflate_for_dropout(59, 0.10, "divide") == 66  # 59 / 0.9 = 65.56
-    assert sa.inflate_for_dropout(50, 0.10, "multiply") == 55  # not 56 from 55.000000000000007
+    assert inflate(59, 0.10, "multiply") == 65
+    assert inflate(59, 0.10, "divide") == 66  # 59 / 0.9 = 65.56
+    assert inflate(50, 0.10, "multiply") == 55  # not 56 from 55.000000000000007
 
 
 def test_exponential_normal_matches_closed_form_hand_calculation() -> None:

@@ -53,11 +53,21 @@ def _floats(text: str | None, name: str) -> list[float] | None:
         ) from None
 
 
-def _payload(result: Any) -> dict[str, Any]:
+def design_payload(result: Any) -> dict[str, Any]:
+    """A design result as JSON: its fields, protocol text and spec ``design:`` block."""
     out = result.to_dict()
     out["protocol_text"] = result.protocol_text()
     out["spec_block"] = result.spec_block()
     return out
+
+
+def emit_design(result: Any, json_mode: bool) -> None:
+    """Print a design result: :func:`design_payload` with ``--json``, else its summary."""
+    emit(
+        design_payload(result),
+        json_mode=json_mode,
+        render=lambda console: console.print(result.summary(), markup=False),
+    )
 
 
 Opt = typer.Option
@@ -130,6 +140,25 @@ def survival(
     --method lachin-foulkes or lakatos (or --compare) computes patients directly.
     """
     method_name = method.lower()
+    common: dict[str, Any] = {  # arguments of every survival calculator
+        "hr": hr,
+        "median_control": median_control,
+        "median_experimental": median_experimental,
+        "rate_control": rate_control,
+        "rate_experimental": rate_experimental,
+        "landmark": landmark,
+        "hazards_control": _floats(hazards_control, "hazards-control"),
+        "hazards_experimental": _floats(hazards_experimental, "hazards-experimental"),
+        "starts": _floats(starts, "starts"),
+        "alpha": alpha,
+        "power": power,
+        "sides": sides,
+        "ratio": ratio,
+        "accrual_time": accrual_time,
+        "follow_up": follow_up,
+        "block": block,
+        "inflation": inflation,
+    }
     if compare or method_name in ("lachin-foulkes", "lakatos"):
         if looks is not None:
             raise InputError(
@@ -143,22 +172,7 @@ def survival(
                 f"--method {method_name} needs --accrual-time and --follow-up",
                 argument="accrual_time" if accrual_time is None else "follow_up",
             )
-        kwargs = {
-            "hr": hr,
-            "median_control": median_control,
-            "median_experimental": median_experimental,
-            "rate_control": rate_control,
-            "rate_experimental": rate_experimental,
-            "landmark": landmark,
-            "hazards_control": _floats(hazards_control, "hazards-control"),
-            "hazards_experimental": _floats(hazards_experimental, "hazards-experimental"),
-            "starts": _floats(starts, "starts"),
-            "alpha": alpha,
-            "power": power,
-            "sides": sides,
-            "ratio": ratio,
-            "accrual_time": accrual_time,
-            "follow_up": follow_up,
+        patient_kwargs = {
             "dropout_rate": dropout_rate or None,
             "dropout_time": dropout_time if dropout_rate else None,
             "dropout_control": _floats(dropout_control, "dropout-control"),
@@ -166,20 +180,14 @@ def survival(
             "noncompliance": _floats(noncompliance, "noncompliance"),
             "drop_in": _floats(drop_in, "drop-in"),
             "intervals_per_unit": intervals_per_unit,
-            "block": block,
             "inevaluable": inevaluable or None,
-            "inflation": inflation,
         }
         patients = (
-            compare_patient_methods(**kwargs)
+            compare_patient_methods(**common, **patient_kwargs)
             if compare
-            else patients_by_method(method_name, **kwargs)
+            else patients_by_method(method_name, **common, **patient_kwargs)
         )
-        emit(
-            _payload(patients),
-            json_mode=json_mode,
-            render=lambda console: console.print(patients.summary(), markup=False),
-        )
+        emit_design(patients, json_mode)
         return
     lakatos_only = {
         "dropout-control": dropout_control,
@@ -196,19 +204,7 @@ def survival(
             valid="--method lakatos",
         )
     result = survival_design(
-        hazards_control=_floats(hazards_control, "hazards-control"),
-        hazards_experimental=_floats(hazards_experimental, "hazards-experimental"),
-        starts=_floats(starts, "starts"),
-        hr=hr,
-        median_control=median_control,
-        median_experimental=median_experimental,
-        rate_control=rate_control,
-        rate_experimental=rate_experimental,
-        landmark=landmark,
-        alpha=alpha,
-        sides=sides,
-        power=power,
-        ratio=ratio,
+        **common,
         method=method,
         looks=_floats(looks, "looks"),
         spending=spending,
@@ -218,20 +214,12 @@ def survival(
         beta_gamma=beta_gamma,
         futility_bounds=_floats(futility_bounds, "futility-bounds"),
         binding=binding,
-        accrual_time=accrual_time,
-        follow_up=follow_up,
         dropout_rate=dropout_rate,
         dropout_time=dropout_time,
         events_rounding=events_rounding,
-        block=block,
         inevaluable=inevaluable,
-        inflation=inflation,
     )
-    emit(
-        _payload(result),
-        json_mode=json_mode,
-        render=lambda console: console.print(result.summary(), markup=False),
-    )
+    emit_design(result, json_mode)
 
 
 @app.command("sequential")
@@ -264,11 +252,7 @@ def sequential(
         futility_bounds=_floats(futility_bounds, "futility-bounds"),
         binding=binding,
     )
-    emit(
-        _payload(result),
-        json_mode=json_mode,
-        render=lambda console: console.print(result.summary(), markup=False),
-    )
+    emit_design(result, json_mode)
 
 
 def _design_blocks(spec: TrialSpec) -> list[tuple[str, dict[str, Any]]]:
@@ -311,7 +295,7 @@ def spec(
             note(f"{where}: design type {kind!r} has no calculator registered; skipped")
         else:
             entry["status"] = "computed"
-            entry["result"] = _payload(handler(block, where))
+            entry["result"] = design_payload(handler(block, where))
         out.append(entry)
     payload = {"file": str(file), "designs": out}
 

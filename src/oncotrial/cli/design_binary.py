@@ -16,7 +16,7 @@ from typing import Annotated, Any
 import typer
 
 from oncotrial.cli._common import JsonOption, emit
-from oncotrial.cli.design import SPEC_HANDLERS, app
+from oncotrial.cli.design import SPEC_HANDLERS, app, design_payload, emit_design
 from oncotrial.design import binary, dose, single_arm
 from oncotrial.errors import InputError
 
@@ -53,14 +53,6 @@ def _cohorts(text: str) -> list[tuple[int, int, int]]:
     return out
 
 
-def _payload(result: Any, **extra: Any) -> dict[str, Any]:
-    out = result.to_dict()
-    out["protocol_text"] = result.protocol_text()
-    out["spec_block"] = result.spec_block()
-    out.update(extra)
-    return out
-
-
 @app.command("single-arm-survival")
 def single_arm_survival_cmd(
     median0: Annotated[float, Opt(help="Historical (null) median.")],
@@ -94,7 +86,7 @@ def single_arm_survival_cmd(
             sides=sides,
             landmark=landmark,
         )
-        rows = [_payload(r) for r in results]
+        rows = [design_payload(r) for r in results]
 
         def render(console: Any) -> None:
             for r in results:
@@ -119,11 +111,7 @@ def single_arm_survival_cmd(
         dropout=inevaluable,
         inflation=inflation,
     )
-    emit(
-        _payload(result),
-        json_mode=json_mode,
-        render=lambda console: console.print(result.summary(), markup=False),
-    )
+    emit_design(result, json_mode)
 
 
 @app.command("simon")
@@ -149,7 +137,7 @@ def simon_cmd(
     payload = result.to_dict()
     payload["protocol_text"] = result.protocol_text(criterion)
     payload["spec_block"] = result.spec_block(criterion)
-    payload["single_stage"] = _payload(single)
+    payload["single_stage"] = design_payload(single)
 
     def render(console: Any) -> None:
         console.print(result.summary(), markup=False)
@@ -206,11 +194,7 @@ def dose_escalation_cmd(
             argument="dlt_rates",
         )
     oc = dose.escalation_oc(_floats(dlt_rates, "dlt-rates"), design, labels)
-    emit(
-        _payload(oc),
-        json_mode=json_mode,
-        render=lambda console: console.print(oc.summary(), markup=False),
-    )
+    emit_design(oc, json_mode)
 
 
 @app.command("boin")
@@ -229,7 +213,7 @@ def boin_cmd(
     """BOIN boundaries and decision table; simulated operating characteristics with
     --dlt-rates."""
     table = dose.boin_decision_table(target, max_n)
-    payload: dict[str, Any] = _payload(table)
+    payload: dict[str, Any] = design_payload(table)
     sim = None
     if dlt_rates is not None:
         sim = dose.boin_simulate(
@@ -240,7 +224,7 @@ def boin_cmd(
             n_trials=n_trials,
             seed=seed,
         )
-        payload["simulation"] = _payload(sim)
+        payload["simulation"] = design_payload(sim)
 
     def render(console: Any) -> None:
         console.print(table.summary(), markup=False)

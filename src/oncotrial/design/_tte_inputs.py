@@ -1,4 +1,5 @@
-"""Argument checks shared by the time-to-event and group-sequential calculators.
+"""Argument checks shared by the design calculators (time-to-event, group-sequential,
+single-arm).
 
 Each check raises :class:`~oncotrial.errors.InputError` naming the argument, the bad value
 and what would be valid, and returns the value as a float/int on success.
@@ -8,6 +9,8 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+
+import numpy as np
 
 from oncotrial.errors import InputError, describe_value
 
@@ -65,6 +68,31 @@ def sides(value: object, name: str = "sides") -> int:
     return int(str(value))
 
 
+def one_of(value: object, choices: Sequence[str], name: str, *, fold_case: bool = False) -> str:
+    """``value`` (lower-cased first with ``fold_case``) if it is one of ``choices``."""
+    key = str(value).lower() if fold_case else value
+    if key not in choices:
+        options = (
+            f"'{choices[0]}' or '{choices[1]}'"
+            if len(choices) == 2
+            else f"one of {', '.join(choices)}"
+        )
+        raise InputError(
+            f"{name} = {describe_value(value)} is invalid; use {options}",
+            argument=name,
+            value=str(value),
+            valid=list(choices),
+        )
+    return str(key)
+
+
+def test_levels(alpha_: object, sides_: object, power_: object) -> tuple[float, int, float]:
+    """``(alpha, sides, power)`` of a test, each checked; power must exceed ``alpha / sides``."""
+    a = alpha(alpha_)
+    s = sides(sides_)
+    return a, s, power(power_, a / s)
+
+
 def hazard_ratio(value: object, name: str = "hr") -> float:
     """A hazard ratio > 0 and != 1 (a ratio of 1 has no effect to detect)."""
     hr = _number(name, value)
@@ -88,6 +116,18 @@ def positive(value: object, name: str) -> float:
     return x
 
 
+def whole_number(value: object, name: str, minimum: int = 0) -> int:
+    """A whole number (not a bool) >= ``minimum`` (a count of patients, cohorts, stages...)."""
+    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
+        raise InputError(
+            f"{name} = {describe_value(value)} is invalid; it must be a whole number >= {minimum}",
+            argument=name,
+            value=str(value),
+            valid=f"integer >= {minimum}",
+        )
+    return int(value)
+
+
 def non_negative(value: object, name: str) -> float:
     """A finite number >= 0 (a time, a dropout hazard...)."""
     x = _number(name, value)
@@ -96,6 +136,19 @@ def non_negative(value: object, name: str) -> float:
             f"{name} = {x!r} is invalid; it must be >= 0", argument=name, value=x, valid=">= 0"
         )
     return x
+
+
+def fraction_below_one(value: object, name: str) -> float:
+    """A fraction in [0, 1) (a dropout rate, a share of inevaluable patients...)."""
+    f = _number(name, value)
+    if not 0.0 <= f < 1.0:
+        raise InputError(
+            f"{name} = {f!r} is invalid; it must be in [0, 1)",
+            argument=name,
+            value=f,
+            valid="0 <= value < 1",
+        )
+    return f
 
 
 def probability_open(value: object, name: str) -> float:

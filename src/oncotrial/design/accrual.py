@@ -29,6 +29,7 @@ from oncotrial.errors import InputError
 from oncotrial.results import Result
 
 _NODES, _WEIGHTS = np.polynomial.legendre.leggauss(48)
+INFLATIONS: tuple[str, ...] = ("multiply", "divide")
 
 
 @dataclass(frozen=True)
@@ -88,14 +89,7 @@ def dropout_hazard(rate: float = 0.0, time: float = 12.0) -> float:
     """Exponential dropout hazard with ``P(dropout by time) = rate``: ``-ln(1-rate)/time``."""
     if rate == 0:
         return 0.0
-    r = float(rate)
-    if not 0.0 <= r < 1.0:
-        raise InputError(
-            f"dropout_rate = {r!r} is invalid; it must be in [0, 1)",
-            argument="dropout_rate",
-            value=r,
-            valid="0 <= rate < 1",
-        )
+    r = check.fraction_below_one(rate, "dropout_rate")
     return -math.log(1.0 - r) / check.positive(time, "dropout_time")
 
 
@@ -162,30 +156,18 @@ def allocation_block(ratio: float) -> int:
     return frac.numerator + frac.denominator
 
 
-def inflate(n: int, fraction: float, rule: str) -> int:
-    """Patients to enrol so that ``n`` are evaluable when ``fraction`` are not.
+def inflate(n: int, fraction: float, rule: str, name: str = "inevaluable") -> int:
+    """Patients to enrol so that ``n`` are evaluable when a ``fraction`` (argument ``name``)
+    are not.
 
-    ``rule="multiply"``: ``ceil(n * (1 + fraction))`` (the rechallenge seed: 59 -> 65);
-    ``rule="divide"``: ``ceil(n / (1 - fraction))`` (59 -> 66, the strict expectation).
+    ``rule="multiply"``: ``ceil(n * (1 + fraction))`` (common in protocols, slightly too
+    few; the rechallenge seed: 59 -> 65); ``rule="divide"``: ``ceil(n / (1 - fraction))``
+    (59 -> 66: the expected evaluable count is at least ``n``).
     """
-    f = float(fraction)
-    if not 0.0 <= f < 1.0:
-        raise InputError(
-            f"inevaluable = {f!r} is invalid; it must be in [0, 1)",
-            argument="inevaluable",
-            value=f,
-            valid="0 <= fraction < 1",
-        )
-    if rule == "multiply":
-        return math.ceil(n * (1.0 + f) - 1e-9)
-    if rule == "divide":
-        return math.ceil(n / (1.0 - f) - 1e-9)
-    raise InputError(
-        f"inflation = {rule!r} is invalid; use 'multiply' or 'divide'",
-        argument="inflation",
-        value=rule,
-        valid=["multiply", "divide"],
-    )
+    f = check.fraction_below_one(fraction, name)
+    check.one_of(rule, INFLATIONS, "inflation")
+    raw = n * (1.0 + f) if rule == "multiply" else n / (1.0 - f)
+    return math.ceil(raw - 1e-9)  # guard against 50 * 1.1 = 55.000000000000007
 
 
 def round_patients(

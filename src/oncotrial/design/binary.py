@@ -65,14 +65,7 @@ def _errors(alpha: object, beta: object) -> tuple[float, float]:
 def _nmax(value: object, default: int) -> int:
     if value is None:
         return default
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < 2:
-        raise InputError(
-            f"nmax = {describe_value(value)} is invalid; it must be a whole number >= 2",
-            argument="nmax",
-            value=str(value),
-            valid="integer >= 2",
-        )
-    return int(value)
+    return check.whole_number(value, "nmax", 2)
 
 
 @dataclass(frozen=True)
@@ -394,13 +387,7 @@ def fleming(
     """
     a0, a1 = _rates(p0, p1)
     a, b = _errors(alpha, beta)
-    if isinstance(stages, bool) or not isinstance(stages, (int, np.integer)) or stages < 1:
-        raise InputError(
-            f"stages = {describe_value(stages)} is invalid; use a whole number >= 1",
-            argument="stages",
-            value=str(stages),
-            valid="integer >= 1",
-        )
+    stages = check.whole_number(stages, "stages", 1)
     za, zb = float(stats.norm.ppf(1 - a)), float(stats.norm.ppf(1 - b))
     total = (
         n

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import stats
 
+from oncotrial.design import _tte_inputs as check
 from oncotrial.design.dose import (
     BoinOC,
-    _count,
     _probability,
     boin_boundaries,
     boin_select_mtd,
@@ -86,10 +86,10 @@ def boin_exact(
     :func:`~oncotrial.design.dose.boin_simulate` without the simulation ones."""
     rates = np.array([_probability(p, f"dlt_rates[{i}]") for i, p in enumerate(dlt_rates)])
     bounds = boin_boundaries(target)
-    size = _count(cohort_size, "cohort_size", 1)
-    cohorts = _count(n_cohorts, "n_cohorts", 1)
+    size = check.whole_number(cohort_size, "cohort_size", 1)
+    cohorts = check.whole_number(n_cohorts, "n_cohorts", 1)
     k = rates.size
-    d0 = _count(start, "start", 1) - 1
+    d0 = check.whole_number(start, "start", 1) - 1
     if d0 >= k:
         raise InputError(
             f"start = {start!r} is invalid; there are {k} doses",

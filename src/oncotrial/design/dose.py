@@ -42,6 +42,7 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
+from oncotrial.design import _tte_inputs as check
 from oncotrial.errors import InputError, describe_value
 from oncotrial.results import Result
 
@@ -65,17 +66,6 @@ def _probability(value: object, name: str, *, closed: bool = True) -> float:
     return p
 
 
-def _count(value: object, name: str, minimum: int = 0) -> int:
-    if isinstance(value, bool) or not isinstance(value, (int, np.integer)) or value < minimum:
-        raise InputError(
-            f"{name} = {describe_value(value)} is invalid; it must be a whole number >= {minimum}",
-            argument=name,
-            value=str(value),
-            valid=f"integer >= {minimum}",
-        )
-    return int(value)
-
-
 @dataclass(frozen=True)
 class ABDesign(Result):
     """An A+B escalation rule (3+3 by default); see the module docstring."""
@@ -89,9 +79,9 @@ class ABDesign(Result):
 
     def __post_init__(self) -> None:
         for name in ("a", "b"):
-            _count(getattr(self, name), name, 1)
+            check.whole_number(getattr(self, name), name, 1)
         for name in ("c", "d", "e"):
-            _count(getattr(self, name), name, 0)
+            check.whole_number(getattr(self, name), name, 0)
         if not (self.c <= self.d + 1 and self.c <= self.a):
             raise InputError(
                 f"c = {self.c} is invalid; it must be <= d + 1 and <= a", argument="c", value=self.c
@@ -205,7 +195,7 @@ def _tally(cohorts: Sequence[Sequence[int]], n_doses: int) -> tuple[list[int], l
                 value=str(cohort),
             )
         dose, pts, dlt = (
-            _count(v, f"cohorts[{i}].{k}")
+            check.whole_number(v, f"cohorts[{i}].{k}")
             for v, k in zip(cohort, ("dose", "patients", "dlts"), strict=True)
         )
         if not 1 <= dose <= n_doses:
@@ -238,7 +228,7 @@ def next_step(
     The current dose is the dose of the last cohort; with no cohorts the trial starts at
     dose 1. Patients per dose must be 0, ``A`` or ``A + B`` (the rule's cohort sizes).
     """
-    k = _count(n_doses, "n_doses", 1)
+    k = check.whole_number(n_doses, "n_doses", 1)
     n, x, cur = _tally(cohorts, k)
     for dose in range(1, k + 1):
         if n[dose] not in (0, design.a, design.a + design.b):
@@ -575,7 +565,7 @@ def boin_decision_table(
 ) -> BoinDecisionTable:
     """BOIN decision table for ``n = 1..max_n`` patients at a dose."""
     bounds = boin_boundaries(target, phi1, phi2)
-    top = _count(max_n, "max_n", 1)
+    top = check.whole_number(max_n, "max_n", 1)
     c = _probability(cutoff, "cutoff", closed=False)
     ns = tuple(range(1, top + 1))
     esc = tuple(math.floor(n * bounds.lambda_e + 1e-12) for n in ns)
@@ -697,9 +687,9 @@ def boin_simulate(
     """Simulate BOIN trials (Liu & Yuan 2015; rules of the R package BOIN ``get.oc``)."""
     rates = np.array([_probability(p, f"dlt_rates[{i}]") for i, p in enumerate(dlt_rates)])
     bounds = boin_boundaries(target)
-    size = _count(cohort_size, "cohort_size", 1)
-    cohorts = _count(n_cohorts, "n_cohorts", 1)
-    trials = _count(n_trials, "n_trials", 1)
+    size = check.whole_number(cohort_size, "cohort_size", 1)
+    cohorts = check.whole_number(n_cohorts, "n_cohorts", 1)
+    trials = check.whole_number(n_trials, "n_trials", 1)
     k = rates.size
     rng = np.random.default_rng(seed)
     most = size * cohorts
@@ -715,7 +705,7 @@ def boin_simulate(
         n = np.zeros(k, dtype=int)
         x = np.zeros(k, dtype=int)
         elim = np.zeros(k, dtype=bool)
-        d = _count(start, "start", 1) - 1
+        d = check.whole_number(start, "start", 1) - 1
         stopped = False
         for _c in range(cohorts):
             if n[d] >= n_earlystop:

@@ -158,9 +158,7 @@ def lachin_foulkes(
     )
     lam_c = exponential_hazard(effect.control, "hazards_control")
     lam_e = lam_c * effect.hr
-    a = check.alpha(alpha)
-    s = check.sides(sides)
-    p = check.power(power, a / s)
+    a, s, p = check.test_levels(alpha, sides, power)
     r = check.positive(ratio, "ratio")
     accrual, fu, eta = acc.study_timing(
         accrual_time, follow_up, accrual_starts, accrual_rates, dropout_rate, dropout_time

@@ -202,21 +202,14 @@ def _models(
     """Control and experimental survival; piecewise hazards need not be proportional."""
     if hazards_control is not None and hazards_experimental is not None:
         st = tuple(float(s) for s in (starts if starts is not None else (0.0,)))
-        ctrl = PiecewiseExponential(
-            st,
-            tuple(
-                check.non_negative(h, f"hazards_control[{i}]")
-                for i, h in enumerate(hazards_control)
-            ),
-        )
-        expt = PiecewiseExponential(
-            st,
-            tuple(
-                check.non_negative(h, f"hazards_experimental[{i}]")
-                for i, h in enumerate(hazards_experimental)
-            ),
-        )
-        return ctrl, expt
+
+        def arm(hazards: Sequence[float], name: str) -> PiecewiseExponential:
+            return PiecewiseExponential(
+                st, tuple(check.non_negative(h, f"{name}[{i}]") for i, h in enumerate(hazards))
+            )
+
+        control = arm(hazards_control, "hazards_control")
+        return control, arm(hazards_experimental, "hazards_experimental")
     effect = effect_from(
         hr=hr,
         median_control=median_control,
@@ -276,9 +269,7 @@ def lakatos(
     ctrl, expt = _models(
         hr, median_control, median_experimental, hazards_control, hazards_experimental, starts
     )
-    a = check.alpha(alpha)
-    s = check.sides(sides)
-    p = check.power(power, a / s)
+    a, s, p = check.test_levels(alpha, sides, power)
     r = check.positive(ratio, "ratio")
     accrual, fu, eta = acc.study_timing(
         accrual_time, follow_up, accrual_starts, accrual_rates, dropout_rate, dropout_time

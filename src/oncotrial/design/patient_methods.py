@@ -17,6 +17,7 @@ from typing import Any
 
 import pandas as pd
 
+from oncotrial.design import _tte_inputs as check
 from oncotrial.design.lachin_foulkes import PatientsDesign, lachin_foulkes
 from oncotrial.design.lakatos import lakatos
 from oncotrial.design.tte import survival_design
@@ -93,14 +94,7 @@ def patients_by_method(method: str, **kwargs: Any) -> PatientsDesign | EventsFir
     """Patients for the log-rank test by ``method`` (one of :data:`PATIENT_METHODS`).
 
     Arguments that the method does not use must be left out (or ``None``/default)."""
-    name = str(method).lower()
-    if name not in PATIENT_METHODS:
-        raise InputError(
-            f"method = {method!r} is invalid; use one of {', '.join(PATIENT_METHODS)}",
-            argument="method",
-            value=method,
-            valid=list(PATIENT_METHODS),
-        )
+    name = check.one_of(method, PATIENT_METHODS, "method", fold_case=True)
     allowed = set(_COMMON) | set(_ONLY[name])
     extra = sorted(k for k, v in kwargs.items() if v is not None and k not in allowed)
     if extra:

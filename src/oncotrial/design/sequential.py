@@ -300,17 +300,8 @@ def group_sequential(
         binding: whether the futility bounds are binding.
     """
     t = check.increasing_fractions(list(fractions), "fractions")
-    s = check.sides(sides)
-    a = check.alpha(alpha)
-    pw = check.power(power, a / s)
-    kind = str(futility).lower()
-    if kind not in FUTILITY_KINDS:
-        raise InputError(
-            f"futility = {futility!r} is invalid; use one of {', '.join(FUTILITY_KINDS)}",
-            argument="futility",
-            value=futility,
-            valid=list(FUTILITY_KINDS),
-        )
+    a, s, pw = check.test_levels(alpha, sides, power)
+    kind = check.one_of(futility, FUTILITY_KINDS, "futility", fold_case=True)
     spend = str(spending).lower()
     K = len(t)
     alpha_side = a / s

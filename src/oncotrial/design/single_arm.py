@@ -36,6 +36,7 @@ one-sided test; power is that of the test in the direction of the alternative.
 
 from __future__ import annotations
 
+import functools
 import math
 from dataclasses import dataclass
 from typing import Any, Literal
@@ -44,7 +45,8 @@ import numpy as np
 from scipy import integrate, stats
 
 from oncotrial.design import _tte_inputs as check
-from oncotrial.errors import InputError, describe_value
+from oncotrial.design.accrual import inflate
+from oncotrial.errors import InputError
 from oncotrial.results import Result
 
 Method = Literal["exponential_normal", "exponential_exact", "one_sample_logrank", "km_landmark"]
@@ -57,7 +59,6 @@ METHODS: tuple[str, ...] = (
 )
 TRANSFORMS: tuple[str, ...] = ("identity", "log", "loglog", "logit", "arcsine")
 VARIANCES: tuple[str, ...] = ("null_alt", "null")
-INFLATIONS: tuple[str, ...] = ("multiply", "divide")
 
 _METHOD_TEXT = {
     "exponential_normal": "the Wald test of the exponential hazard on the log scale (Lawless 2003)",
@@ -170,6 +171,7 @@ def _km_variance(sc: Scenario, landmark: float, median: float) -> float:
 
 def transform_value(s: float, transform: str) -> tuple[float, float]:
     """``g(S)`` and ``g'(S)`` for the KM transforms (log-log: ``log(-log S)``)."""
+    check.one_of(transform, TRANSFORMS, "transform")
     if transform == "identity":
         return s, 1.0
     if transform == "log":
@@ -178,14 +180,7 @@ def transform_value(s: float, transform: str) -> tuple[float, float]:
         return math.log(-math.log(s)), 1.0 / (s * math.log(s))
     if transform == "logit":
         return math.log(s / (1.0 - s)), 1.0 / (s * (1.0 - s))
-    if transform == "arcsine":
-        return math.asin(math.sqrt(s)), 0.5 / math.sqrt(s * (1.0 - s))
-    raise InputError(
-        f"transform = {describe_value(transform)} is invalid; use one of {', '.join(TRANSFORMS)}",
-        argument="transform",
-        value=str(transform),
-        valid=list(TRANSFORMS),
-    )
+    return math.asin(math.sqrt(s)), 0.5 / math.sqrt(s * (1.0 - s))  # arcsine
 
 
 def _km_terms(sc: Scenario, landmark: float, transform: str) -> tuple[float, float, float]:
@@ -221,31 +216,6 @@ def _exact_power(d: int, hr: float, alpha: float, sides: int) -> float:
     if hr < 1.0:
         return float(stats.chi2.sf(stats.chi2.isf(a, 2 * d) * hr, 2 * d))
     return float(stats.chi2.cdf(stats.chi2.ppf(a, 2 * d) * hr, 2 * d))
-
-
-def inflate_for_dropout(n: int, rate: float, rule: str = "multiply") -> int:
-    """Patients to enrol so that ``n`` remain evaluable when a fraction ``rate`` is not.
-
-    ``"multiply"``: ``ceil(n * (1 + rate))`` (common in protocols, slightly too few);
-    ``"divide"``: ``ceil(n / (1 - rate))`` (the expected evaluable count is at least ``n``).
-    """
-    r = check.non_negative(rate, "dropout")
-    if r >= 1.0:
-        raise InputError(
-            f"dropout = {r!r} is invalid; it must be in [0, 1)",
-            argument="dropout",
-            value=r,
-            valid="0 <= dropout < 1",
-        )
-    if rule not in INFLATIONS:
-        raise InputError(
-            f"inflation = {describe_value(rule)} is invalid; use 'multiply' or 'divide'",
-            argument="inflation",
-            value=str(rule),
-            valid=list(INFLATIONS),
-        )
-    raw = n * (1.0 + r) if rule == "multiply" else n / (1.0 - r)
-    return math.ceil(raw - 1e-9)  # guard against 50 * 1.1 = 55.000000000000007
 
 
 @dataclass(frozen=True)
@@ -443,35 +413,10 @@ def _n_exact(
     return n, n * p_event
 
 
-def _validate_common(
-    alpha: object, power: object, sides: object, method: object, transform: object, variance: object
-) -> tuple[float, float, int]:
-    a = check.alpha(alpha)
-    s = check.sides(sides)
-    pw = check.power(power, a / s)
-    if method not in METHODS:
-        raise InputError(
-            f"method = {describe_value(method)} is invalid; use one of {', '.join(METHODS)}",
-            argument="method",
-            value=str(method),
-            valid=list(METHODS),
-        )
-    if transform not in TRANSFORMS:
-        raise InputError(
-            f"transform = {describe_value(transform)} is invalid; use one of "
-            f"{', '.join(TRANSFORMS)}",
-            argument="transform",
-            value=str(transform),
-            valid=list(TRANSFORMS),
-        )
-    if variance not in VARIANCES:
-        raise InputError(
-            f"variance = {describe_value(variance)} is invalid; use 'null_alt' or 'null'",
-            argument="variance",
-            value=str(variance),
-            valid=list(VARIANCES),
-        )
-    return a, pw, s
+def _check_choices(method: object, transform: object, variance: object) -> None:
+    check.one_of(method, METHODS, "method")
+    check.one_of(transform, TRANSFORMS, "transform")
+    check.one_of(variance, VARIANCES, "variance")
 
 
 def single_arm_survival(
@@ -506,7 +451,8 @@ def single_arm_survival(
         landmark, transform, variance: for ``km_landmark`` only.
         dropout, inflation: fraction inevaluable and how ``n`` is inflated for it.
     """
-    a, pw, s = _validate_common(alpha, power, sides, method, transform, variance)
+    a, s, pw = check.test_levels(alpha, sides, power)
+    _check_choices(method, transform, variance)
     sc = _scenario(median0, median1, accrual, follow_up, shape)
     if method.startswith("exponential") and sc.shape != 1.0:
         raise InputError(
@@ -522,7 +468,7 @@ def single_arm_survival(
     achieved = _power_at(n, method, sc, a, s, t, transform, variance)
     if method == "one_sample_logrank" or method == "km_landmark":
         events = n * sc.event_probability(sc.median1)
-    n_enrolled = inflate_for_dropout(n, dropout, inflation)
+    n_enrolled = inflate(n, dropout, inflation, "dropout")
     is_km = method == "km_landmark"
     return SingleArmSurvivalDesign(
         method=method,
@@ -567,17 +513,11 @@ def single_arm_survival_power(
     """Power of a single-arm time-to-event design with ``n`` evaluable patients."""
     a = check.alpha(alpha)
     s = check.sides(sides)
-    _validate_common(a, 0.5 + a / (2 * s), s, method, transform, variance)
-    if isinstance(n, bool) or not isinstance(n, (int, np.integer)) or n < 1:
-        raise InputError(
-            f"n = {describe_value(n)} is invalid; it must be a whole number >= 1",
-            argument="n",
-            value=str(n),
-            valid="integer >= 1",
-        )
+    _check_choices(method, transform, variance)
+    whole = check.whole_number(n, "n", 1)
     sc = _scenario(median0, median1, accrual, follow_up, shape)
     t = _landmark(landmark, sc) if method == "km_landmark" else None
-    return _power_at(int(n), method, sc, a, s, t, transform, variance)
+    return _power_at(whole, method, sc, a, s, t, transform, variance)
 
 
 def compare_methods(
@@ -592,35 +532,21 @@ def compare_methods(
     landmark: float | None = None,
 ) -> list[SingleArmSurvivalDesign]:
     """The same scenario under every method (and every KM transform when ``landmark`` given)."""
+    design = functools.partial(
+        single_arm_survival,
+        median0,
+        median1,
+        accrual=accrual,
+        follow_up=follow_up,
+        alpha=alpha,
+        power=power,
+        sides=sides,
+    )
     out = [
-        single_arm_survival(
-            median0,
-            median1,
-            accrual=accrual,
-            follow_up=follow_up,
-            alpha=alpha,
-            power=power,
-            sides=sides,
-            method=m,
-        )
-        for m in ("exponential_normal", "exponential_exact", "one_sample_logrank")
+        design(method=m) for m in ("exponential_normal", "exponential_exact", "one_sample_logrank")
     ]
     if landmark is not None:
-        out += [
-            single_arm_survival(
-                median0,
-                median1,
-                accrual=accrual,
-                follow_up=follow_up,
-                alpha=alpha,
-                power=power,
-                sides=sides,
-                method="km_landmark",
-                landmark=landmark,
-                transform=tr,
-            )
-            for tr in TRANSFORMS
-        ]
+        out += [design(method="km_landmark", landmark=landmark, transform=tr) for tr in TRANSFORMS]
     return out
 
 

@@ -22,6 +22,7 @@ import math
 import numpy as np
 from scipy.stats import norm
 
+from oncotrial.design import _tte_inputs as check
 from oncotrial.errors import InputError
 
 SPENDING_FUNCTIONS: tuple[str, ...] = ("of", "pocock", "hsd")
@@ -29,14 +30,7 @@ SPENDING_FUNCTIONS: tuple[str, ...] = ("of", "pocock", "hsd")
 
 def check_spending(name: str, gamma: float | None, argument: str) -> str:
     """Validate a spending-function name (and its gamma for ``"hsd"``)."""
-    key = str(name).lower()
-    if key not in SPENDING_FUNCTIONS:
-        raise InputError(
-            f"{argument} = {name!r} is invalid; use one of {', '.join(SPENDING_FUNCTIONS)}",
-            argument=argument,
-            value=name,
-            valid=list(SPENDING_FUNCTIONS),
-        )
+    key = check.one_of(name, SPENDING_FUNCTIONS, argument, fold_case=True)
     if key == "hsd" and (gamma is None or not math.isfinite(gamma)):
         raise InputError(
             f"{argument} = 'hsd' needs a finite gamma (e.g. -4 for an "

@@ -29,22 +29,6 @@ Method = Literal["schoenfeld", "freedman"]
 METHODS: tuple[str, ...] = ("schoenfeld", "freedman")
 
 
-def _method(value: str) -> str:
-    method = str(value).lower()
-    if method not in METHODS:
-        raise InputError(
-            f"method = {value!r} is invalid; use one of {', '.join(METHODS)}",
-            argument="method",
-            value=value,
-            valid=list(METHODS),
-        )
-    return method
-
-
-def _ratio(value: float) -> float:
-    return check.positive(value, "ratio")
-
-
 def _test_words(alpha: float, sides: int) -> str:
     kind = "two-sided" if sides == 2 else "one-sided"
     return f"a {kind} log-rank test at alpha {alpha:g}"
@@ -119,11 +103,9 @@ def required_events(
     ``events`` is ``events_exact`` rounded up (a design never rounds events down).
     """
     hr = check.hazard_ratio(hr)
-    a = check.alpha(alpha)
-    s = check.sides(sides)
-    p = check.power(power, a / s)
-    r = _ratio(ratio)
-    m = _method(method)
+    a, s, p = check.test_levels(alpha, sides, power)
+    r = check.positive(ratio, "ratio")
+    m = check.one_of(method, METHODS, "method", fold_case=True)
     z_a = float(norm.isf(a / s))
     z_b = float(norm.ppf(p))
     exact = ((z_a + z_b) / _effect_size(hr, r, m)) ** 2
@@ -175,8 +157,8 @@ def power_at_events(
     hr = check.hazard_ratio(hr)
     a = check.alpha(alpha)
     s = check.sides(sides)
-    r = _ratio(ratio)
-    m = _method(method)
+    r = check.positive(ratio, "ratio")
+    m = check.one_of(method, METHODS, "method", fold_case=True)
     pw = float(norm.cdf(math.sqrt(d) * _effect_size(hr, r, m) - norm.isf(a / s)))
     return PowerAtEvents(m, hr, a, s, r, d, pw)
 
@@ -224,18 +206,10 @@ def detectable_hr(
 ) -> DetectableHazardRatio:
     """Solve the events equation for HR (below 1 by default; ``benefit="above"`` for > 1)."""
     d = check.positive(events, "events")
-    a = check.alpha(alpha)
-    s = check.sides(sides)
-    p = check.power(power, a / s)
-    r = _ratio(ratio)
-    m = _method(method)
-    if benefit not in ("below", "above"):
-        raise InputError(
-            f"benefit = {benefit!r} is invalid; use 'below' or 'above'",
-            argument="benefit",
-            value=benefit,
-            valid=["below", "above"],
-        )
+    a, s, p = check.test_levels(alpha, sides, power)
+    r = check.positive(ratio, "ratio")
+    m = check.one_of(method, METHODS, "method", fold_case=True)
+    check.one_of(benefit, ("below", "above"), "benefit")
     k = (float(norm.isf(a / s)) + float(norm.ppf(p))) / math.sqrt(d * r)
     if m == "schoenfeld":
         log_hr = k * (1.0 + r)

@@ -17,6 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from oncotrial.design import _tte_inputs as check
 from oncotrial.design import accrual as acc
 from oncotrial.design.effect import Effect, effect_from
 from oncotrial.design.sequential import SequentialDesign, group_sequential
@@ -138,13 +139,7 @@ def survival_design(
     are given (the control arm's survival must then be known)."""
     inputs = {k: v for k, v in locals().items() if k != "inputs"}
     inputs = {k: (list(v) if isinstance(v, tuple) else v) for k, v in inputs.items()}
-    if events_rounding not in ROUNDING:
-        raise InputError(
-            f"events_rounding = {events_rounding!r} is invalid; use 'up' or 'none'",
-            argument="events_rounding",
-            value=events_rounding,
-            valid=list(ROUNDING),
-        )
+    check.one_of(events_rounding, ROUNDING, "events_rounding")
     effect = effect_from(
         hr=hr,
         median_control=median_control,

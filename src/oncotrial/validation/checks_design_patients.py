@@ -7,11 +7,9 @@ formulas of the papers written independently in R (``tests/conformance/r/patient
 
 from __future__ import annotations
 
-from typing import Any
-
 from oncotrial.design.lachin_foulkes import PatientsDesign, lachin_foulkes
 from oncotrial.design.lakatos import lakatos
-from oncotrial.validation.registry import Case, Check, checker, compare
+from oncotrial.validation.registry import Case, Check, case_inputs, checker, compare
 
 _LIST_KEYS = (
     "hazards_control",
@@ -26,15 +24,6 @@ _LIST_KEYS = (
 )
 
 
-def _inputs(case: Case) -> dict[str, Any]:
-    """The case input, with length-1 vectors (unboxed by jsonlite) back as lists."""
-    spec = dict(case["input"])
-    for key in _LIST_KEYS:
-        if key in spec and not isinstance(spec[key], list):
-            spec[key] = [spec[key]]
-    return spec
-
-
 def _checks(case: Case, result: PatientsDesign) -> list[Check]:
     observed = {
         "n_exact": result.n_exact,
@@ -47,9 +36,9 @@ def _checks(case: Case, result: PatientsDesign) -> list[Check]:
 
 @checker("patients_lachin_foulkes")
 def check_lachin_foulkes(case: Case) -> list[Check]:
-    return _checks(case, lachin_foulkes(**_inputs(case)))
+    return _checks(case, lachin_foulkes(**case_inputs(case, _LIST_KEYS)))
 
 
 @checker("patients_lakatos")
 def check_lakatos(case: Case) -> list[Check]:
-    return _checks(case, lakatos(**_inputs(case)))
+    return _checks(case, lakatos(**case_inputs(case, _LIST_KEYS)))

@@ -9,6 +9,7 @@ from __future__ import annotations
 import functools
 
 from oncotrial.design import binary, dose, single_arm
+from oncotrial.design.accrual import inflate
 from oncotrial.validation.registry import Case, Check, checker, compare
 
 _SURVIVAL_KEYS = (
@@ -57,7 +58,7 @@ def check_single_arm_published(case: Case) -> list[Check]:
 @checker("dropout_inflation")
 def check_dropout_inflation(case: Case) -> list[Check]:
     i = case["input"]
-    got = single_arm.inflate_for_dropout(i["n"], i["rate"], i["rule"])
+    got = inflate(i["n"], i["rate"], i["rule"])
     return [compare(case, "n_enrolled", case["expected"]["n_enrolled"], got)]
 
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from oncotrial.design.sequential import group_sequential
 from oncotrial.design.tte import survival_design
-from oncotrial.validation.registry import Case, Check, checker, compare
+from oncotrial.validation.registry import Case, Check, case_inputs, checker, compare
 
 _GS_KEYS = (
     "fractions",
@@ -42,15 +42,6 @@ _LIST_KEYS = (
 )
 
 
-def _inputs(case: Case) -> dict[str, Any]:
-    """The case input, with length-1 vectors (unboxed by jsonlite) back as lists."""
-    spec = dict(case["input"])
-    for key in _LIST_KEYS:
-        if key in spec and not isinstance(spec[key], list):
-            spec[key] = [spec[key]]
-    return spec
-
-
 def _compare(case: Case, key: str, expected: Any, observed: Any) -> Check:
     """:func:`compare` with the case's per-quantity tolerance when it gives one."""
     special = case.get("tolerance", {}).get("by_quantity", {}).get(key, {})
@@ -63,7 +54,7 @@ def _sequential(spec: dict[str, Any]) -> Any:
 
 @checker("rpact_group_sequential")
 def check_group_sequential(case: Case) -> list[Check]:
-    design = _sequential(_inputs(case))
+    design = _sequential(case_inputs(case, _LIST_KEYS))
     exp = case["expected"]
     observed = {
         "critical_values": design.critical_values,
@@ -79,7 +70,7 @@ def check_group_sequential(case: Case) -> list[Check]:
 
 @checker("rpact_sample_size_survival")
 def check_sample_size_survival(case: Case) -> list[Check]:
-    result = survival_design(**_inputs(case))
+    result = survival_design(**case_inputs(case, _LIST_KEYS))
     exp = case["expected"]
     observed: dict[str, Any] = {
         "events_fixed": result.fixed.events_exact,
@@ -95,7 +86,7 @@ def check_sample_size_survival(case: Case) -> list[Check]:
 
 @checker("seed_design")
 def check_seed_design(case: Case) -> list[Check]:
-    result = survival_design(**_inputs(case))
+    result = survival_design(**case_inputs(case, _LIST_KEYS))
     exp = case["expected"]
     observed: dict[str, Any] = {
         "events_by_look": result.events_by_look,

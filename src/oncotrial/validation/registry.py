@@ -65,6 +65,21 @@ def checker(kind: str) -> Callable[[Checker], Checker]:
     return register
 
 
+def case_inputs(case: Case, list_keys: Iterable[str]) -> dict[str, Any]:
+    """The case input, with the ``list_keys`` that jsonlite unboxed (``auto_unbox``: a
+    length-1 vector is written as a scalar) back as lists."""
+    spec = dict(case["input"])
+    for key in list_keys:
+        if key in spec and not isinstance(spec[key], list):
+            spec[key] = [spec[key]]
+    return spec
+
+
+def failed_check(case: Case, reason: str) -> Check:
+    """A failed check of the whole case (no checker, or the checker raised)."""
+    return Check(case["name"], case["kind"], "checker", None, None, "-", None, False, reason)
+
+
 def _as_float_array(value: Any) -> np.ndarray:
     seq = value if isinstance(value, (list, tuple, np.ndarray)) else [value]
     flat = np.ravel(np.asarray(seq, dtype=object))
@@ -152,19 +167,7 @@ def run_case(case: Case) -> list[Check]:
     load_checkers()
     func = CHECKERS.get(case["kind"])
     if func is None:
-        return [
-            Check(
-                case["name"],
-                case["kind"],
-                "checker",
-                None,
-                None,
-                "-",
-                None,
-                False,
-                f"no checker registered for kind {case['kind']!r}",
-            )
-        ]
+        return [failed_check(case, f"no checker registered for kind {case['kind']!r}")]
     return func(case)
 
 

@@ -20,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from oncotrial.results import Result, jsonable
-from oncotrial.validation.registry import Case, Check, load_references, run_case
+from oncotrial.validation.registry import Case, Check, failed_check, load_references, run_case
 
 _PACKAGES = ("oncotrial", "numpy", "scipy", "pandas", "statsmodels")
 
@@ -219,19 +219,7 @@ def run_validation(names: list[str] | None = None) -> ValidationReport:
         try:
             checks = run_case(case)
         except Exception as exc:  # a broken checker must fail the qualification, visibly
-            checks = [
-                Check(
-                    case["name"],
-                    case["kind"],
-                    "checker",
-                    None,
-                    None,
-                    "-",
-                    None,
-                    False,
-                    f"checker raised {type(exc).__name__}: {exc}",
-                )
-            ]
+            checks = [failed_check(case, f"checker raised {type(exc).__name__}: {exc}")]
         results.append((case, checks))
     return build_report(results)
 
