@@ -308,9 +308,21 @@ def serve_command(
     host: Annotated[str, typer.Option("--host")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port")] = 8000,
     workers: Annotated[int, typer.Option("--workers", help="uvicorn worker processes.")] = 1,
+    access_log: Annotated[
+        bool,
+        typer.Option(
+            "--access-log/--no-access-log",
+            help="uvicorn's line per HTTP request on stderr (off by default: the audit "
+            "trail records every randomization).",
+        ),
+    ] = False,
     json_output: JsonOption = False,
 ) -> None:
-    """Serve the randomization API (and web page) with uvicorn."""
+    """Serve the randomization API (and web page) with uvicorn.
+
+    uvicorn picks its C HTTP parser (httptools) and event loop (uvloop) when they are
+    installed, else the pure-Python h11 parser and asyncio's loop; same answers either way.
+    """
     import os
 
     import uvicorn
@@ -320,23 +332,46 @@ def serve_command(
 
     url = normalize_url(db)
     app_obj = create_app(url, spec)  # fails fast on a bad database or spec
+    http, loop = _uvicorn_implementations()
     if json_output:
-        emit({"url": f"http://{host}:{port}/api/v1", "db": url}, json_mode=True)
+        emit(
+            {"url": f"http://{host}:{port}/api/v1", "db": url, "http": http, "loop": loop},
+            json_mode=True,
+        )
     else:
-        note(f"serving {app_obj.title} on http://{host}:{port} (API under /api/v1)")
+        note(
+            f"serving {app_obj.title} on http://{host}:{port} (API under /api/v1; "
+            f"HTTP parser {http}, event loop {loop})"
+        )
+    options = {
+        "host": host,
+        "port": port,
+        "log_level": "warning",
+        "access_log": access_log,
+        "http": http,
+        "loop": loop,
+    }
     if workers > 1:
         os.environ[DB_ENV] = url
         os.environ[SPEC_ENV] = str(spec) if spec else ""
         uvicorn.run(
             "oncotrial.randomize.service.app:app_from_env",
             factory=True,
-            host=host,
-            port=port,
             workers=workers,
-            log_level="warning",
+            **options,  # type: ignore[arg-type]
         )
     else:
-        uvicorn.run(app_obj, host=host, port=port, log_level="warning")
+        uvicorn.run(app_obj, **options)  # type: ignore[arg-type]
+
+
+def _uvicorn_implementations() -> tuple[str, str]:
+    """uvicorn's ``http`` and ``loop`` choices: the C implementations when installed (what
+    uvicorn's "auto" picks), named so that ``serve`` can say which one runs."""
+    import importlib.util
+
+    http = "httptools" if importlib.util.find_spec("httptools") else "h11"
+    loop = "uvloop" if importlib.util.find_spec("uvloop") else "asyncio"
+    return http, loop
 
 
 @app.command("verify-audit")

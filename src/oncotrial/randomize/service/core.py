@@ -20,6 +20,12 @@ driver):
 3. the next randomization number is taken from the trial row, the assignment inserted, the
    audit record and the idempotency record appended; commit.
 
+On PostgreSQL the JSON API (:meth:`RandomizationService.randomize_with_token_async`) reads
+the token and any earlier answer under the key first, then does steps 1 and 3 as ONE
+statement sent on the process's pipelined allocation connection (:class:`.allocation.PgPipeline`);
+a twin that commits in between is caught by the unique constraint on (user, key) and
+replayed, and a stratum without a free slot is answered by the transaction above.
+
 A duplicate subject id is refused by the unique constraint on ``assignments.subject_id``
 (409 after the rollback: nothing is written). A crash anywhere before the commit leaves
 nothing; the unique constraints on subject id, (stratum, position), randomization number
@@ -97,6 +103,23 @@ class RandomizationService:
         self.config = config
         self._stratum_labels = config.stratum_labels()
         self._criteria = config.criteria
+        labels = config.arm_labels
+        self._arm_texts = {
+            shown: json.dumps(
+                {
+                    arm: [
+                        canonical_json(arm if shown else None),
+                        canonical_json(labels.get(arm) if shown else None),
+                        canonical_json(arm),
+                    ]
+                    for arm in labels
+                }
+            )
+            for shown in (False, True)
+        }
+        """Per arm, the JSON texts the one-statement allocation writes: [arm in the answer,
+        its label in the answer, arm in the audit record], for callers who may not / may
+        see the arm."""
         self._async_pool = (
             None
             if is_sqlite(engine)
@@ -304,32 +327,75 @@ class RandomizationService:
     ) -> RandomizationOutcome:
         """:meth:`randomize_with_token` for the event loop (the JSON API calls this).
 
-        On PostgreSQL, without eligibility answers, the transaction runs on the loop itself
-        (psycopg's asyncio connection, :class:`~.allocation.AsyncPgPool`): no thread-pool
-        hop. Otherwise (SQLite, or a subject to screen with pandas) it runs in a worker
-        thread. Same checks, order, answers and transaction either way.
+        On PostgreSQL, without eligibility answers, it runs on the loop itself
+        (:class:`~.allocation.AsyncPgPool`): the token and any earlier answer under the key
+        in one statement, then the allocation as ONE statement on the process's pipelined
+        allocation connection (:class:`~.allocation.PgPipeline`); no thread-pool hop. Otherwise
+        (SQLite, or a subject to screen with pandas) it runs in a worker thread. Same
+        checks, order and answers either way.
         """
         if self._async_pool is None or request.eligibility is not None:
             return await run_in_threadpool(
                 self.randomize_with_token, token, request, idempotency_key
             )
         key = idempotency_key
-        async with self._async_pool.transaction() as tx:
-            user = await tx.principal(token)
-            digest = self._key_digest(request, key)
-            k = self.check_request(user, request)
-            try:
-                async with self._async_pool.stratum_lock(k):
-                    claim = await tx.claim(k, user.user_id, key)
-                    draft = self._draft(user, request, k, key, digest, claim)
-                    if isinstance(draft, RandomizationOutcome):
-                        return draft
-                    return RandomizationOutcome(201, await tx.finish(draft))
-            except Exception as exc:
-                if not _is_integrity_error(exc):
-                    raise
-                await tx.rollback()
-        return await run_in_threadpool(self._after_lost_race, user, request, key, digest)
+        user, earlier = await self._async_pool.lookup(token, key)
+        digest = self._key_digest(request, key)
+        k = self.check_request(user, request)
+        if earlier is not None:
+            return _replayed(earlier, key or "", digest)
+        draft = self._slot_draft(user, request, k, key, digest)
+        try:
+            written = await self._async_pool.randomize(
+                draft, self._arm_texts[self._shows_arm(user)]
+            )
+        except Exception as exc:
+            if not _is_integrity_error(exc):
+                raise
+            lost = True
+        else:
+            lost = False
+        if lost:
+            return await run_in_threadpool(self._after_lost_race, user, request, key, digest)
+        if written is None:
+            # no free slot, or a twin under the same key took the last one meanwhile: the
+            # locked read of the transaction path gives the exact answer (409 or a replay)
+            return await run_in_threadpool(self.randomize, user, request, key)
+        randno, ts_text, arm = written
+        return RandomizationOutcome(201, self._fresh_view(request, k, arm, randno, ts_text, user))
+
+    def _slot_draft(
+        self,
+        user: Principal,
+        request: RandomizationRequest,
+        k: int,
+        key: str | None,
+        digest: str,
+    ) -> allocation.Draft:
+        """The allocation for :meth:`.allocation.AsyncPgPool.randomize`: list position
+        and arm are holes that the statement fills from the slot it takes."""
+
+        def respond(randno: int, ts_text: str) -> dict[str, Any]:
+            body = self._fresh_view(request, k, "", randno, ts_text, user)
+            body["arm"], body["arm_label"] = allocation.ARM_HOLE, allocation.LABEL_HOLE
+            return body
+
+        return allocation.Draft(
+            user=user,
+            subject_id=request.subject_id,
+            site=request.site,
+            stratum=k,
+            position=allocation.POSITION_HOLE,
+            arm=allocation.ARM_HOLE,
+            strata={f.name: request.strata[f.name] for f in self.config.factors},
+            eligibility=None,
+            key=key,
+            digest=digest,
+            respond=respond,
+        )
+
+    def _shows_arm(self, user: Principal) -> bool:
+        return not self.config.blinded or user.role == "statistician"
 
     def _allocate(
         self,
@@ -417,7 +483,7 @@ class RandomizationService:
         user: Principal,
     ) -> dict[str, Any]:
         """:meth:`_view` of an assignment being written (same keys and values)."""
-        show_arm = not self.config.blinded or user.role == "statistician"
+        show_arm = self._shows_arm(user)
         return {
             "subject_id": request.subject_id,
             "site": request.site,
