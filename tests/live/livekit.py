@@ -89,8 +89,24 @@ def postgres_database(prefix: str = "oncotrial_test") -> Iterator[str]:
     try:
         yield base.set(database=name).render_as_string(hide_password=False)
     finally:
-        with psycopg.connect(admin, autocommit=True) as conn:
-            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        _drop_database(admin, name)
+
+
+def _drop_database(admin: str, name: str, attempts: int = 100) -> None:
+    """``DROP DATABASE ... WITH (FORCE)``, retried while it fails for want of privilege: a
+    non-superuser cannot terminate an autovacuum worker that happens to be on the database
+    (PostgreSQL < 18), and such a worker leaves within moments."""
+    import psycopg
+
+    for attempt in range(attempts):
+        try:
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+            return
+        except psycopg.errors.InsufficientPrivilege:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(0.1)
 
 
 def free_port() -> int:
