@@ -51,7 +51,7 @@ from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from oncotrial.errors import DataError, InputError, describe_value
-from oncotrial.randomize.params import strata, stratum_index
+from oncotrial.randomize.params import stratum_index
 from oncotrial.randomize.service import accounts, allocation
 from oncotrial.randomize.service import statements as sql
 from oncotrial.randomize.service.accounts import Principal
@@ -805,7 +805,3 @@ def _not_found(user: Principal, subject_id: str) -> NotFound:
         argument="subject_id",
         value=subject_id,
     )
-
-
-def all_strata_labels(config: TrialConfig) -> list[str]:
-    return [s.label for s in strata(config.factors)]
