@@ -39,6 +39,7 @@ from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import InputError
 from oncotrial.results import Result
 from oncotrial.stats._inputs import ArrayLike, as_events, as_times
+from oncotrial.stats.km_scan import scan_arms
 from oncotrial.stats.normal import normal_quantile, wald_interval
 from oncotrial.stats.risk_table import RiskTable, risk_table
 
@@ -186,6 +187,27 @@ def _findq_r_sorted(time: np.ndarray, curve: np.ndarray, p: float, tol: float) -
     return (x(i1) + x(i2)) / 2.0
 
 
+def _findq_r_above(
+    time: np.ndarray, surv: np.ndarray, band: np.ndarray, p: float, tol: float
+) -> float:
+    """:func:`_findq_r` of a band that lies on or above the survival curve (an upper
+    confidence band), reading only the rows where the curve can reach ``1 - p``.
+
+    ``_findq_r`` picks rows with ``1 - band + tol >= p``, which (band >= S, S never
+    rising) all come at or after the first row with ``S <= 1 - p + tol``: the rows before
+    it are skipped (with a margin of another ``tol`` for rounding). The one answer that
+    depends on the skipped rows, R's de-duplicated last value when some ``1 - band`` is
+    within ``tol`` of ``p``, is computed on the whole band.
+    """
+    limit = 1.0 - p + 2.0 * tol
+    start = bisect.bisect_left(range(surv.size), True, key=lambda j: bool(surv[j] <= limit))
+    y = 1.0 - band[start:]
+    if bool((np.abs(y - p) < tol).any()):
+        start, y = 0, 1.0 - band
+    x = np.concatenate(([0.0], time[start:]))
+    return _findq_r(x, np.concatenate(([0.0], y)), p, tol)
+
+
 def _findq_r_finish(
     x: np.ndarray,
     i1: int | None,
@@ -301,16 +323,19 @@ class KaplanMeier(Result):
             raise InputError(
                 f"p: {p!r} is outside (0, 1); e.g. 0.5 for the median", field="p", value=p
             )
-        find = _findq_sas if self.conventions.quantile_rule == "sas" else _findq_r
-        x: np.ndarray | None = None
+        tol = QUANTILE_TOLERANCE
         out = []
         for curve in (self.survival, self.lower, self.upper):
-            if find is _findq_r and _non_increasing(curve):
-                out.append(_findq_r_sorted(self.time, curve, p, QUANTILE_TOLERANCE))
-                continue
-            if x is None:
+            if self.conventions.quantile_rule == "sas":
                 x = np.concatenate(([0.0], self.time))
-            out.append(find(x, np.concatenate(([0.0], 1.0 - curve)), p, QUANTILE_TOLERANCE))
+                out.append(_findq_sas(x, np.concatenate(([0.0], 1.0 - curve)), p, tol))
+            elif _non_increasing(curve):
+                out.append(_findq_r_sorted(self.time, curve, p, tol))
+            elif curve is self.upper:
+                out.append(_findq_r_above(self.time, self.survival, curve, p, tol))
+            else:
+                x = np.concatenate(([0.0], self.time))
+                out.append(_findq_r(x, np.concatenate(([0.0], 1.0 - curve)), p, tol))
         return out[0], out[1], out[2]
 
     def survival_at(self, times: ArrayLike) -> Landmarks:
@@ -404,23 +429,30 @@ def kaplan_meier(
     conv = conventions or resolve(profile, conf_type=conf_type, conf_level=conf_level)
     t = as_times(time)
     e = as_events(event, n=t.shape[0])
+    scanned = scan_arms(t, e, np.zeros(t.shape[0], dtype=np.int64), 1)
+    if scanned is not None:
+        return from_columns(scanned.tables[0], conv)
     return from_risk_table(risk_table(t, e).columns([0]), conv)
 
 
 def from_risk_table(table: RiskTable, conv: Conventions) -> KaplanMeier:
     """Kaplan-Meier curve of a one-column :class:`RiskTable` (every row an observed time)."""
-    uniq, n_risk, n_event, n_censor = (
-        table.time,
-        table.n_risk[0],
-        table.n_event[0],
-        table.n_censor[0],
-    )
+    n_risk, n_event = table.n_risk[0], table.n_event[0]
     with np.errstate(divide="ignore", invalid="ignore"):
         surv = np.divide(n_event, n_risk, dtype=float)
         np.subtract(1.0, surv, out=surv)
         np.cumprod(surv, out=surv)
-        se_cumhaz = greenwood_cumhaz_variance(n_risk, n_event)
-        np.sqrt(se_cumhaz, out=se_cumhaz)
+    greenwood = greenwood_cumhaz_variance(n_risk, n_event)
+    return from_columns((table.time, n_risk, n_event, table.n_censor[0], surv, greenwood), conv)
+
+
+def from_columns(columns: tuple[np.ndarray, ...], conv: Conventions) -> KaplanMeier:
+    """Kaplan-Meier curve from its columns ``(time, n_risk, n_event, n_censor, survival,
+    greenwood)``, ``greenwood`` the cumulative Greenwood sum (its square root, taken here
+    in place, is ``std_err_cumhaz``): standard errors, pointwise CI and the median."""
+    uniq, n_risk, n_event, n_censor, surv, se_cumhaz = columns
+    np.sqrt(se_cumhaz, out=se_cumhaz)
+    with np.errstate(invalid="ignore"):
         se_surv = surv * se_cumhaz
     lower, upper = pointwise_ci(surv, se_cumhaz, conv.conf_type, conv.conf_level)
     km = KaplanMeier(

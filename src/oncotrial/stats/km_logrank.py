@@ -25,7 +25,8 @@ import pandas as pd
 from oncotrial.conventions import Conventions, resolve
 from oncotrial.results import Result
 from oncotrial.stats._inputs import ArrayLike
-from oncotrial.stats.km import KaplanMeier, from_risk_table
+from oncotrial.stats.km import KaplanMeier, from_columns, from_risk_table
+from oncotrial.stats.km_scan import scan_arms
 from oncotrial.stats.logrank import (
     JOINT_LABELS,
     LogRankResult,
@@ -96,10 +97,19 @@ def km_logrank(
     x = prepare(time, event, group, strata, rho, gamma, reference)
     k = x.k
     n_strata = 1 if x.strata is None else len(x.strata)
-    own = None
+    scanned = own = None
     if n_strata == 1 and rho == 0 and gamma == 0 and k <= JOINT_LABELS:
-        own = label_tables(x.time, x.event, x.codes, k)
-    if own is not None:
+        scanned = scan_arms(x.time, x.event, x.codes, k)
+        if scanned is None:
+            own = label_tables(x.time, x.event, x.codes, k)
+    if scanned is not None:
+        curves = {level: from_columns(scanned.tables[g], conv) for g, level in enumerate(x.levels)}
+        observed = np.array([float(curve.events) for curve in curves.values()])
+        sizes = np.array([curve.n for curve in curves.values()])
+        test = test_result(
+            x, (observed, scanned.expected, scanned.variance), rho, gamma, conv, sizes
+        )
+    elif own is not None:
         curves = {level: from_risk_table(own.tables[g], conv) for g, level in enumerate(x.levels)}
         observed = np.array([float(curve.events) for curve in curves.values()])
         sizes = np.array([curve.n for curve in curves.values()])

@@ -106,7 +106,7 @@ def risk_table(
         return RiskTable(np.zeros(0), empty, empty, empty.copy())
     ev = event.view(np.uint8) if event.dtype in (np.int8, np.bool_) else event.astype(np.uint8)
     lab = None if label is None or n_labels == 1 else label
-    days = _whole_days(time, n, n_labels)
+    days = whole_days(time, n, n_labels)
     if days is not None:
         return _count_integer(days, ev, lab, n_labels)
     packed = _count_packed(time, ev, lab, n_labels)
@@ -115,7 +115,7 @@ def risk_table(
     return _count_argsort(time, ev, lab, n_labels)
 
 
-def _whole_days(time: np.ndarray, n: int, n_labels: int) -> np.ndarray | None:
+def whole_days(time: np.ndarray, n: int, n_labels: int) -> np.ndarray | None:
     """The times as int64 if every one is a whole number small enough to count by
     ``bincount`` (the count array, ``(max + 1) * 2 * n_labels`` cells, stays within ~16 per
     subject); else None. A few leading times are checked first so that fractional times
@@ -302,7 +302,7 @@ def label_tables(
     """
     n = time.shape[0]
     ev = event.view(np.uint8) if event.dtype in (np.int8, np.bool_) else event.astype(np.uint8)
-    if n == 0 or _whole_days(time, n, n_labels) is not None:
+    if n == 0 or whole_days(time, n, n_labels) is not None:
         return None
     cells = _sorted_cells(time, ev, label, n_labels)
     if cells is None:

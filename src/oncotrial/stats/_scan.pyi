@@ -1,0 +1,21 @@
+"""Types of the compiled module ``_scan.pyx`` (see its docstring)."""
+
+import numpy as np
+
+def pack_keys(
+    time: np.ndarray,
+    event: np.ndarray,
+    arm: np.ndarray,
+    offset: int,
+    time_bits: int,
+    whole: bool = ...,
+) -> np.ndarray: ...
+def scan(
+    keys: np.ndarray,
+    bounds: np.ndarray,
+    subjects: np.ndarray,
+    time_bits: int,
+    offset: int,
+    counts: np.ndarray | None = ...,
+    whole: bool = ...,
+) -> tuple[list[tuple[np.ndarray, ...]], np.ndarray, np.ndarray]: ...

@@ -1,0 +1,111 @@
+"""Kaplan-Meier tables by arm and the log-rank sums in one compiled pass (the fast path).
+
+For unstratified, unweighted :func:`~oncotrial.stats.km_logrank.km_logrank` and for
+:func:`~oncotrial.stats.km.kaplan_meier`, the subjects are ordered by arm, then time, then
+status, and :func:`oncotrial.stats._scan.scan` (Cython) walks them once:
+
+* **other times**: every subject becomes one 64-bit key,
+  ``(arm << time_bits | time key) << 1 | event``, where the time key is the IEEE-754 bit
+  pattern of the (non-negative) time less that of the smallest positive time's binade, so
+  it orders like the time (see :mod:`oncotrial.stats.risk_table`); one ``np.sort`` of
+  the keys then orders everything;
+* **whole-number times** of moderate range (e.g. days): the key holds the day itself and
+  one ``np.bincount`` of the keys counts the subjects per (arm, day, status) without any
+  sort; the scan walks the non-empty counts.
+
+Results are exact counts and the curves are bit-identical to the numpy path
+(:func:`oncotrial.stats.km.from_risk_table`). When the extension is not compiled
+(:data:`COMPILED` is False: e.g. installed where no C compiler was found) or the keys do
+not fit in 64 bits, :func:`scan_arms` returns None and the callers count in numpy.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from oncotrial.stats.risk_table import whole_days
+
+try:
+    from oncotrial.stats import _scan
+except ImportError:  # pragma: no cover - exercised where the extension is not built
+    _scan = None  # type: ignore[assignment]
+
+COMPILED = _scan is not None
+"""True when the compiled scan is installed (else numpy computes the same results)."""
+
+_MANTISSA_BITS = 52
+_SIGN_MASK = 0x7FFF_FFFF_FFFF_FFFF
+
+
+@dataclass(frozen=True)
+class ArmTables:
+    """Per arm ``(time, n_risk, n_event, n_censor, survival, greenwood)`` at its distinct
+    times, and the log-rank expected events and variance matrix of the arms."""
+
+    tables: list[tuple[np.ndarray, ...]]
+    expected: np.ndarray
+    variance: np.ndarray
+
+
+def scan_arms(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int) -> ArmTables | None:
+    """Tables and log-rank sums of validated inputs (times >= 0, 0/1 int8 events, arm
+    codes 0..k-1); None if the extension is missing or the keys do not fit."""
+    if _scan is None or not 1 <= k <= 16:
+        return None
+    n = time.shape[0]
+    arm_bits = (k - 1).bit_length()
+    subjects = (
+        np.array([n - np.count_nonzero(arm), np.count_nonzero(arm)])
+        if k == 2
+        else np.bincount(arm, minlength=k)
+    )
+    days = whole_days(time, n, k)
+    if days is not None:
+        return _counted(time, event, arm, subjects, int(days.max()))
+    layout = _time_key_layout(time, 63 - arm_bits)
+    if layout is None:
+        return None
+    offset, time_bits = layout
+    keys = _scan.pack_keys(time, event, arm, offset, time_bits)
+    keys.sort()
+    bounds = np.zeros(k + 1, dtype=np.int64)
+    np.cumsum(subjects, out=bounds[1:])
+    tables, expected, variance = _scan.scan(keys, bounds, subjects, time_bits, offset)
+    return ArmTables(tables, expected, variance)
+
+
+def _time_key_layout(time: np.ndarray, room: int) -> tuple[int, int] | None:
+    """``(offset, time_bits)``: the bits subtracted from every positive time's bit pattern
+    (one binade below the smallest positive time) and the bits the result needs; None if
+    that is more than ``room``."""
+    bits = time.view(np.uint64)
+    if int(bits.max()) >> 63:  # -0.0, the only time >= 0 with the sign bit set, is 0.0
+        bits = bits & np.uint64(_SIGN_MASK)
+    top = int(bits.max())
+    bottom = int(bits.min())
+    smallest = bottom if bottom else int(bits.min(where=bits > 0, initial=top))
+    exponent = smallest >> _MANTISSA_BITS
+    offset = ((exponent - 1) << _MANTISSA_BITS) if exponent > 0 else 0
+    time_bits = max(top - offset, 1).bit_length()
+    return None if time_bits > room else (offset, time_bits)
+
+
+def _counted(
+    time: np.ndarray, event: np.ndarray, arm: np.ndarray, subjects: np.ndarray, top: int
+) -> ArmTables:
+    """Counting sort of whole-number times (largest ``top``): ``np.bincount`` of the keys
+    ``(arm << b | day) << 1 | event``; the non-empty cells, ascending, are the sorted keys,
+    with their counts."""
+    time_bits = max(top, 1).bit_length()
+    keys = _scan.pack_keys(time, event, arm, 0, time_bits, True)
+    counts = np.bincount(keys.view(np.int64))
+    cells = np.flatnonzero(counts)
+    weights = counts.take(cells)
+    starts = np.arange(subjects.shape[0] + 1, dtype=np.int64) << (time_bits + 1)
+    bounds = np.searchsorted(cells, starts).astype(np.int64)
+    tables, expected, variance = _scan.scan(
+        cells.view(np.uint64), bounds, subjects, time_bits, 0, weights, True
+    )
+    return ArmTables(tables, expected, variance)

@@ -1,0 +1,171 @@
+"""The compiled Kaplan-Meier + log-rank pass (oncotrial.stats._scan) against the numpy path.
+
+The numpy path is itself checked against R (tests/conformance); here the compiled path must
+give the same curves to the last bit and the same log-rank sums to rounding, on the cases
+where the two could part: ties across and within arms, zeros and -0.0, whole-number times
+(counted without a sort), arms without events, one subject, three arms, and times too wide
+for a 64-bit key (which fall back to numpy).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from oncotrial.stats import km_scan
+from oncotrial.stats.km import _findq_r, _findq_r_above, kaplan_meier
+from oncotrial.stats.km_logrank import km_logrank
+
+CURVE_FIELDS = (
+    "time",
+    "n_risk",
+    "n_event",
+    "n_censor",
+    "survival",
+    "std_err",
+    "std_err_cumhaz",
+    "lower",
+    "upper",
+)
+
+
+def test_the_extension_is_compiled() -> None:
+    # `pip install -e .` (the README's setup) compiles it; without it everything still
+    # works, in numpy, several times slower
+    assert km_scan.COMPILED, "oncotrial.stats._scan is not built: run `pip install -e .`"
+
+
+def _numpy_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(km_scan, "_scan", None)
+
+
+def _same_curve(a, b) -> None:
+    for name in CURVE_FIELDS:
+        np.testing.assert_array_equal(getattr(a, name), getattr(b, name), err_msg=name)
+    assert (a.n, a.events) == (b.n, b.events)
+    np.testing.assert_array_equal([a.median, *a.median_ci], [b.median, *b.median_ci])
+
+
+def _same_result(fast, slow) -> None:
+    assert list(fast.curves) == list(slow.curves)
+    for level in fast.curves:
+        _same_curve(fast.curves[level], slow.curves[level])
+    a, b = fast.logrank, slow.logrank
+    np.testing.assert_array_equal(a.observed, b.observed)
+    np.testing.assert_array_equal(a.n, b.n)
+    np.testing.assert_allclose(a.expected, b.expected, rtol=1e-12, atol=1e-12)
+    np.testing.assert_allclose(a.variance, b.variance, rtol=1e-12, atol=1e-12)
+    assert a.df == b.df
+    assert a.chisq == pytest.approx(b.chisq, rel=1e-10, abs=1e-12)
+    assert a.p_value == pytest.approx(b.p_value, rel=1e-10, abs=1e-12)
+
+
+def _both(monkeypatch, t, e, g, **kw):
+    fast = km_logrank(t, e, g, **kw)
+    with monkeypatch.context() as m:
+        _numpy_only(m)
+        slow = km_logrank(t, e, g, **kw)
+    return fast, slow
+
+
+def _data(n: int, seed: int, arms: int = 2, decimals: int | None = 3):
+    rng = np.random.default_rng(seed)
+    g = rng.integers(0, arms, n)
+    t = rng.exponential(100.0, n)
+    t = np.floor(t) + 1 if decimals is None else np.round(t, decimals)
+    e = (rng.random(n) < 0.75).astype(int)
+    return t, e, g
+
+
+@pytest.mark.parametrize(
+    "case",
+    ["ties", "whole days", "three arms", "zeros", "sas profile", "plain CI", "large"],
+)
+def test_compiled_equals_numpy(monkeypatch: pytest.MonkeyPatch, case: str) -> None:
+    kw: dict = {}
+    if case == "ties":
+        t, e, g = _data(3000, 1, decimals=0)  # many ties, within and across arms
+        t = t + 0.5
+    elif case == "whole days":
+        t, e, g = _data(3000, 2, decimals=None)
+    elif case == "three arms":
+        t, e, g = _data(3000, 3, arms=3)
+    elif case == "zeros":
+        t, e, g = _data(500, 4)
+        t[:40] = 0.0
+        t[40:60] = -0.0
+    elif case == "sas profile":
+        t, e, g = _data(2000, 5)
+        kw = {"profile": "sas"}
+    elif case == "plain CI":
+        t, e, g = _data(2000, 6)
+        kw = {"conf_type": "plain", "conf_level": 0.9}
+    else:
+        t, e, g = _data(200_000, 7)
+    fast, slow = _both(monkeypatch, t, e, g, **kw)
+    _same_result(fast, slow)
+
+
+def test_arm_without_events_and_single_subjects(monkeypatch: pytest.MonkeyPatch) -> None:
+    t = np.array([3.0, 1.0, 2.0, 2.0, 5.0, 4.5])
+    e = np.array([1, 1, 1, 0, 0, 0])
+    g = np.array(["a", "a", "a", "b", "b", "c"])
+    fast, slow = _both(monkeypatch, t, e, g)
+    _same_result(fast, slow)
+    assert fast.curves["c"].n == 1 and fast.curves["b"].events == 0
+
+
+def test_too_wide_for_a_key_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
+    # subnormal and huge times together need more than 63 bits of time key
+    t = np.array([5e-324, 1e-300, 1.0, 2.0, 1e300, 3.0])
+    e = np.array([1, 0, 1, 1, 0, 1])
+    g = np.array([0, 1, 0, 1, 0, 1])
+    assert km_scan.scan_arms(t, e.astype(np.int8), g, 2) is None
+    fast, slow = _both(monkeypatch, t, e, g)
+    _same_result(fast, slow)
+
+
+def test_single_curve_equals_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
+    t, e, _ = _data(5000, 8)
+    fast = kaplan_meier(t, e)
+    _numpy_only(monkeypatch)
+    _same_curve(fast, kaplan_meier(t, e))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([0.0, 0.5, 1.0, 1.0, 2.0, 3.0, 3.25, 7.0, 40.0]),
+            st.integers(0, 1),
+            st.integers(0, 2),
+        ),
+        min_size=2,
+        max_size=40,
+    )
+)
+def test_compiled_equals_numpy_on_small_samples(rows: list[tuple[float, int, int]]) -> None:
+    t, e, g = (np.array(col) for col in zip(*rows, strict=True))
+    if np.unique(g).size < 2:
+        return
+    fast = km_logrank(t, e, g)
+    with pytest.MonkeyPatch.context() as m:
+        _numpy_only(m)
+        slow = km_logrank(t, e, g)
+    _same_result(fast, slow)
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.integers(0, 2**31), st.floats(0.05, 0.95))
+def test_upper_band_quantile_reads_only_the_rows_that_can_reach_p(seed: int, p: float) -> None:
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(1, 30))
+    time = np.cumsum(rng.random(m) + 0.1)
+    surv = np.sort(rng.choice([1.0, 0.9, 0.75, 0.5, 0.5, 0.3, 0.0], m))[::-1].copy()
+    band = np.minimum(surv + rng.choice([0.0, 0.1, 0.25, p - 0.5, 0.6], m), 1.0)
+    band = np.maximum(band, surv)  # an upper band: on or above the curve, may rise
+    band[rng.random(m) < 0.1] = np.nan
+    whole = _findq_r(np.concatenate(([0.0], time)), np.concatenate(([0.0], 1.0 - band)), p, 1e-8)
+    np.testing.assert_array_equal(_findq_r_above(time, surv, band, p, 1e-8), whole)
