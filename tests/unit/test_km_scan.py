@@ -15,7 +15,13 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oncotrial.stats import km_scan
-from oncotrial.stats.km import _findq_r, _findq_r_above, kaplan_meier
+from oncotrial.stats.km import (
+    _before_nan_tail,
+    _findq_r,
+    _findq_r_above,
+    _findq_r_sorted,
+    kaplan_meier,
+)
 from oncotrial.stats.km_logrank import km_logrank
 
 CURVE_FIELDS = (
@@ -169,3 +175,26 @@ def test_upper_band_quantile_reads_only_the_rows_that_can_reach_p(seed: int, p: 
     band[rng.random(m) < 0.1] = np.nan
     whole = _findq_r(np.concatenate(([0.0], time)), np.concatenate(([0.0], 1.0 - band)), p, 1e-8)
     np.testing.assert_array_equal(_findq_r_above(time, surv, band, p, 1e-8), whole)
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.integers(0, 2**31), st.sampled_from([0.25, 0.5, 0.5, 0.7, 0.75]))
+def test_quantile_of_a_band_with_a_nan_tail_by_bisection(seed: int, p: float) -> None:
+    # a log-type band is NaN where S = 0; its head never rises: bisection on the head
+    # must give what the linear R search gives on the whole band
+    rng = np.random.default_rng(seed)
+    m = int(rng.integers(2, 30))
+    time = np.cumsum(rng.random(m) + 0.1)
+    band = np.sort(rng.choice([1.0, 0.9, 0.8, 0.75, 0.5, 0.5, 0.5, 0.3, 0.25, 0.1], m))[::-1]
+    head = int(rng.integers(1, m))
+    band[head:] = np.nan
+    assert _before_nan_tail(band) == head
+    whole = _findq_r(np.concatenate(([0.0], time)), np.concatenate(([0.0], 1.0 - band)), p, 1e-8)
+    fast = _findq_r_sorted(time[:head], band[:head], p, 1e-8, False)
+    np.testing.assert_array_equal(fast, whole)
+
+
+def test_a_nan_inside_the_band_is_not_a_tail() -> None:
+    assert _before_nan_tail(np.array([0.9, np.nan, 0.5, np.nan])) is None
+    assert _before_nan_tail(np.array([0.9, 0.95, np.nan])) is None  # the head rises
+    assert _before_nan_tail(np.array([0.9, 0.5])) is None

@@ -155,11 +155,27 @@ def _non_increasing(curve: np.ndarray) -> bool:
     return bool(np.all(curve[1:] <= curve[:-1]))  # False at any NaN
 
 
-def _findq_r_sorted(time: np.ndarray, curve: np.ndarray, p: float, tol: float) -> float:
+def _before_nan_tail(curve: np.ndarray) -> int | None:
+    """The length of the curve's head if it never rises there and is NaN from there to the
+    end (a log-type band where S reaches 0), else None."""
+    if curve.size < 2 or not np.isnan(curve[-1]):
+        return None
+    head = bisect.bisect_left(range(curve.size), True, key=lambda j: bool(np.isnan(curve[j])))
+    if head == 0 or not np.isnan(curve[head:]).all() or not _non_increasing(curve[:head]):
+        return None
+    return head
+
+
+def _findq_r_sorted(
+    time: np.ndarray, curve: np.ndarray, p: float, tol: float, whole: bool = True
+) -> float:
     """:func:`_findq_r` for a curve without NaN that never rises, by bisection.
 
     Same comparisons as the array version on ``x = (0, time)`` and ``y = (0, 1 - curve)``,
-    evaluated only at the O(log n) points a binary search visits.
+    evaluated only at the O(log n) points a binary search visits. ``whole=False``: the
+    curve is the head of one that is NaN after it (:func:`_before_nan_tail`); NaN is then
+    R's last de-duplicated value, so a curve level with ``1 - p`` to its end does not give
+    the midpoint to the last time.
     """
     size = curve.size + 1
 
@@ -180,7 +196,7 @@ def _findq_r_sorted(time: np.ndarray, curve: np.ndarray, p: float, tol: float) -
 
     i1, i2 = lookup(tol), lookup(-tol)
     xmax = x(size - 1)
-    if i1 is not None and abs(p - last) < tol:
+    if whole and i1 is not None and abs(p - last) < tol:
         return (x(i1) + xmax) / 2.0
     if i1 is None or i2 is None:
         return float("nan")
@@ -331,6 +347,8 @@ class KaplanMeier(Result):
                 out.append(_findq_sas(x, np.concatenate(([0.0], 1.0 - curve)), p, tol))
             elif _non_increasing(curve):
                 out.append(_findq_r_sorted(self.time, curve, p, tol))
+            elif (head := _before_nan_tail(curve)) is not None:
+                out.append(_findq_r_sorted(self.time[:head], curve[:head], p, tol, False))
             elif curve is self.upper:
                 out.append(_findq_r_above(self.time, self.survival, curve, p, tol))
             else:

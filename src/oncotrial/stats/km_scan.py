@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from oncotrial.stats.risk_table import whole_days
+from oncotrial.stats.risk_table import time_key_base, whole_days
 
 try:
     from oncotrial.stats import _scan
@@ -35,8 +35,8 @@ except ImportError:  # pragma: no cover - exercised where the extension is not b
 COMPILED = _scan is not None
 """True when the compiled scan is installed (else numpy computes the same results)."""
 
-_MANTISSA_BITS = 52
-_SIGN_MASK = 0x7FFF_FFFF_FFFF_FFFF
+MAX_ARMS = 16
+"""Arms the compiled pass takes (as ``_scan.pyx``); more are counted in numpy."""
 
 
 @dataclass(frozen=True)
@@ -52,7 +52,7 @@ class ArmTables:
 def scan_arms(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int) -> ArmTables | None:
     """Tables and log-rank sums of validated inputs (times >= 0, 0/1 int8 events, arm
     codes 0..k-1); None if the extension is missing or the keys do not fit."""
-    if _scan is None or not 1 <= k <= 16:
+    if _scan is None or not 1 <= k <= MAX_ARMS:
         return None
     n = time.shape[0]
     arm_bits = (k - 1).bit_length()
@@ -77,17 +77,9 @@ def scan_arms(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int) -> A
 
 
 def _time_key_layout(time: np.ndarray, room: int) -> tuple[int, int] | None:
-    """``(offset, time_bits)``: the bits subtracted from every positive time's bit pattern
-    (one binade below the smallest positive time) and the bits the result needs; None if
-    that is more than ``room``."""
-    bits = time.view(np.uint64)
-    if int(bits.max()) >> 63:  # -0.0, the only time >= 0 with the sign bit set, is 0.0
-        bits = bits & np.uint64(_SIGN_MASK)
-    top = int(bits.max())
-    bottom = int(bits.min())
-    smallest = bottom if bottom else int(bits.min(where=bits > 0, initial=top))
-    exponent = smallest >> _MANTISSA_BITS
-    offset = ((exponent - 1) << _MANTISSA_BITS) if exponent > 0 else 0
+    """``(offset, time_bits)`` of the time keys (:func:`~oncotrial.stats.risk_table.
+    time_key_base`); None if they need more than ``room`` bits."""
+    _, offset, top = time_key_base(time)
     time_bits = max(top - offset, 1).bit_length()
     return None if time_bits > room else (offset, time_bits)
 

@@ -163,18 +163,10 @@ def _packed_keys(
 ) -> tuple[np.ndarray, int] | None:
     """``(time bits - offset) << low | label << 1 | event`` as uint64, and the offset
     (module docstring); None if the times span too many binary orders of magnitude."""
-    bits = time.view(np.uint64)
-    top = int(bits.max())
-    if top >> 63:  # -0.0 (the only time >= 0 with the sign bit set) reads as 0.0
-        bits = bits & _SIGN_MASK
-        top = int(bits.max())
-    bottom = int(bits.min())
-    smallest = bottom if bottom else int(bits.min(where=bits > 0, initial=top))
-    exponent = smallest >> _MANTISSA_BITS
-    offset = ((exponent - 1) << _MANTISSA_BITS) if exponent > 0 else 0
+    bits, offset, top = time_key_base(time)
     if top - offset >= 1 << (64 - low):
         return None
-    if offset and not bottom:  # zeros stay 0; positive times stay above them
+    if offset and int(bits.min()) == 0:  # zeros stay 0; positive times stay above them
         keys = np.maximum(bits, np.uint64(offset))
         keys -= np.uint64(offset)
     else:
@@ -188,6 +180,23 @@ def _packed_keys(
         code |= ev
         keys |= code
     return keys, offset
+
+
+def time_key_base(time: np.ndarray) -> tuple[np.ndarray, int, int]:
+    """The times' bit patterns as uint64 (-0.0, the only time >= 0 with its sign bit set,
+    read as 0.0), the offset to subtract from the positive ones (the bits of the binade
+    below the smallest positive time, so that the keys need as few bits as possible), and
+    the largest pattern."""
+    bits = time.view(np.uint64)
+    top = int(bits.max())
+    if top >> 63:
+        bits = bits & _SIGN_MASK
+        top = int(bits.max())
+    bottom = int(bits.min())
+    smallest = bottom if bottom else int(bits.min(where=bits > 0, initial=top))
+    exponent = smallest >> _MANTISSA_BITS
+    offset = ((exponent - 1) << _MANTISSA_BITS) if exponent > 0 else 0
+    return bits, offset, top
 
 
 @dataclass(frozen=True)
