@@ -133,6 +133,14 @@ def test_too_wide_for_a_key_falls_back(monkeypatch: pytest.MonkeyPatch) -> None:
     _same_result(fast, slow)
 
 
+def test_strided_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
+    # views such as t[::2] are not contiguous; the compiled pass must take them too
+    t, e, g = _data(4000, 9)
+    fast, slow = _both(monkeypatch, t[::2], e[::2], g[::2])
+    _same_result(fast, slow)
+    _same_curve(kaplan_meier(t[::2], e[::2]), kaplan_meier(t[::2].copy(), e[::2].copy()))
+
+
 def test_single_curve_equals_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     t, e, _ = _data(5000, 8)
     fast = kaplan_meier(t, e)

@@ -46,6 +46,8 @@ def pack_keys(
     """
     cdef Py_ssize_t i, n = time.shape[0]
     cdef uint64_t bits, sign = <uint64_t>1 << 63
+    if event.shape[0] != n or arm.shape[0] != n:
+        raise ValueError("time, event, arm: one value per subject each")
     out = np.empty(n, dtype=np.uint64)
     cdef uint64_t[::1] keys = out
     with nogil:

@@ -54,6 +54,8 @@ def scan_arms(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int) -> A
     codes 0..k-1); None if the extension is missing or the keys do not fit."""
     if _scan is None or not 1 <= k <= MAX_ARMS:
         return None
+    # the loops read contiguous memory: a strided view (e.g. t[::2]) is copied, once
+    time, event, arm = (np.ascontiguousarray(a) for a in (time, event, arm))
     n = time.shape[0]
     arm_bits = (k - 1).bit_length()
     subjects = (
