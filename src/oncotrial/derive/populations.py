@@ -159,16 +159,9 @@ def read_subjects(
     ids = text_cells(adsl, "USUBJID", dataset)
     starts = optional_dates(adsl, "TRTSDT", dataset)
     ends = optional_dates(adsl, "TRTEDT", dataset)
+    subject_rows(ids, dataset)
     out: dict[str, TreatedSubject] = {}
     for i, usubjid in enumerate(ids):
-        if usubjid in out:
-            raise bad_cell(
-                dataset,
-                "USUBJID",
-                i,
-                usubjid,
-                f"repeats row {out[usubjid].row + 1}; one row per subject",
-            )
         start, end = starts[i], ends[i]
         if end is not None and start is None:
             raise bad_cell(dataset, "TRTEDT", i, end.isoformat(), "is given without TRTSDT")
@@ -180,6 +173,23 @@ def read_subjects(
         arm = "" if is_missing(arm_value) else str(arm_value).strip()
         out[usubjid] = TreatedSubject(usubjid, arm, start, end, i)
     return out
+
+
+def subject_rows(ids: list[str], dataset: str) -> dict[str, int]:
+    """USUBJID -> its (0-based) row; a :class:`DataError` naming both rows if a subject
+    has two (these datasets hold one row per subject)."""
+    rows: dict[str, int] = {}
+    for i, usubjid in enumerate(ids):
+        if usubjid in rows:
+            raise bad_cell(
+                dataset,
+                "USUBJID",
+                i,
+                usubjid,
+                f"repeats row {rows[usubjid] + 1}; one row per subject",
+            )
+        rows[usubjid] = i
+    return rows
 
 
 def unknown_subject(
@@ -248,17 +258,7 @@ def analysis_sets(
 
     ids = text_cells(dm, "USUBJID", dm_name)
     randdt = optional_dates(dm, "RANDDT", dm_name)
-    rows: dict[str, int] = {}
-    for i, usubjid in enumerate(ids):
-        if usubjid in rows:
-            raise bad_cell(
-                dm_name,
-                "USUBJID",
-                i,
-                usubjid,
-                f"repeats row {rows[usubjid] + 1}; one row per subject",
-            )
-        rows[usubjid] = i
+    rows = subject_rows(ids, dm_name)
 
     traces: list[SubjectTrace] = []
     records = []
