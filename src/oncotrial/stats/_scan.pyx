@@ -7,8 +7,9 @@ orders the keys with one ``np.sort`` (or, for whole-number times, counts them wi
 ``np.bincount``) and calls :func:`scan`, which
 
 * walks each arm's keys once and writes its table, one row per distinct time: time,
-  numbers at risk, events, censorings, the Kaplan-Meier product ``S *= 1 - d / n`` and
-  Greenwood's sum ``G += d / ((n - d) n)`` (Kaplan & Meier 1958; Greenwood 1926);
+  numbers at risk, events, censorings, the Kaplan-Meier product ``S *= 1 - d / n``, the
+  standard error of ``-log S`` ``sqrt(G)``, Greenwood's sum ``G += d / ((n - d) n)``,
+  and that of S, ``S sqrt(G)`` (Kaplan & Meier 1958; Greenwood 1926);
 * merges the arms' tables by time and adds, at every time, ``E_g += (n_g / n) d`` and
   ``V += c (diag(p) - p p')`` with ``p_g = n_g / n`` and ``c = d (n - d) / max(n - 1, 1)``
   (Mantel 1966; R ``survival::survdiff``); a time without events adds exact zeros.
@@ -22,14 +23,15 @@ with them to about 1e-15 relative.
 
 import numpy as np
 
-from libc.math cimport INFINITY
+from libc.math cimport INFINITY, sqrt
 from libc.stdint cimport int8_t, int64_t, uint64_t
 from libc.string cimport memcpy
 
 
 cdef enum:
     MAX_ARMS = 16  # as oncotrial.stats.logrank.JOINT_LABELS
-    FIELDS = 6  # time, n_risk, n_event, n_censor, survival, greenwood
+    # time, n_risk, n_event, n_censor, survival, std_err, std_err_cumhaz, lower, upper
+    FIELDS = 9
 
 
 def pack_keys(
@@ -78,7 +80,8 @@ cdef struct Table:
     int64_t* n_event
     int64_t* n_censor
     double* surv
-    double* greenwood
+    double* std_err
+    double* std_err_cumhaz
 
 
 cdef Py_ssize_t arm_table(
@@ -91,7 +94,7 @@ cdef Py_ssize_t arm_table(
     cdef Py_ssize_t i, row = 0
     cdef uint64_t key, tkey, prev
     cdef int64_t w, ev, d = 0, c = 0, left = subjects
-    cdef double s = 1.0, g = 0.0, r, df
+    cdef double s = 1.0, g = 0.0, r, df, se
     if hi > lo:
         prev = keys[lo] >> 1  # arm and time: the arm is the same throughout
         for i in range(lo, hi + 1):
@@ -106,8 +109,10 @@ cdef Py_ssize_t arm_table(
                 df = <double>d
                 s *= 1.0 - df / r
                 g += df / ((r - df) * r)
+                se = sqrt(g)
                 tab.surv[row] = s
-                tab.greenwood[row] = g
+                tab.std_err[row] = s * se
+                tab.std_err_cumhaz[row] = se
                 left -= d + c
                 d = 0
                 c = 0
@@ -128,20 +133,24 @@ cdef void two_arm_sums(Table* t0, Table* t1, double* expected, double* variance)
     """Log-rank E and V of two arms: a merge of their tables without branches on the data
     (each step takes the earlier head, or both if tied; the sentinels end each table).
 
-    One division per time (divisions bound this loop): with ``w = d / (n^2 max(n - 1, 1))``,
+    The times are compared as 64-bit integers: non-negative doubles (+inf the sentinel)
+    order like their bit patterns, and an integer comparison is quicker than a
+    floating-point one on the chain that carries the loop (load a head, compare, advance).
+    One division per time: with ``w = d / (n^2 max(n - 1, 1))``,
     ``E_0 += n_0 d / n = n_0 w n max(n - 1, 1)`` and
     ``V += d (n - d) / max(n - 1, 1) (n_0 / n) (n_1 / n) = (n - d) n_0 n_1 w``;
     ``E_1 = sum(d) - E_0``.
     """
     cdef Py_ssize_t i = 0, j = 0
-    cdef double a, b, first, nf, df, below, w, e0 = 0.0, deaths = 0.0, v = 0.0
-    cdef int64_t take0, take1, r0, r1, d
+    cdef const int64_t* time0 = <const int64_t*>t0.time
+    cdef const int64_t* time1 = <const int64_t*>t1.time
+    cdef double nf, df, below, w, e0 = 0.0, deaths = 0.0, v = 0.0
+    cdef int64_t a, b, take0, take1, r0, r1, d
     while i < t0.rows or j < t1.rows:
-        a = t0.time[i]
-        b = t1.time[j]
-        first = a if a < b else b
-        take0 = a == first
-        take1 = b == first
+        a = time0[i]
+        b = time1[j]
+        take0 = a <= b
+        take1 = b <= a
         r0 = t0.n_risk[i]
         r1 = t1.n_risk[j]
         d = take0 * t0.n_event[i] + take1 * t1.n_event[j]
@@ -206,11 +215,13 @@ def scan(
     """Each arm's table and Kaplan-Meier columns, and the log-rank E and V of the arms.
 
     ``keys``: from :func:`pack_keys`, sorted (or whole-number times in the same layout);
-    arm g's keys are ``keys[bounds[g]:bounds[g +
-    1]]`` and it has ``subjects[g]`` subjects; ``counts[i]`` (int64): subjects with key i
-    (one each if None); ``whole``: the time keys are whole-number times, not bits. Returns ``(tables, expected, variance)`` with per arm ``(time,
-    n_risk, n_event, n_censor, survival, greenwood)``. The arrays are views of one block:
-    one allocation, which the C allocator keeps for the next call of the same size, where a
+    arm g's keys are ``keys[bounds[g]:bounds[g + 1]]`` and it has ``subjects[g]``
+    subjects; ``counts[i]`` (int64): subjects with key i (one each if None); ``whole``: the
+    time keys are whole-number times, not bits. Returns ``(tables, expected, variance)``
+    with per arm ``(time, n_risk, n_event, n_censor, survival, std_err, std_err_cumhaz,
+    lower, upper)``; ``lower`` and ``upper`` are left unwritten, room for the pointwise CI
+    (:func:`oncotrial.stats.km.pointwise_ci`). The arrays are views of one block: one
+    allocation, which the C allocator keeps for the next call of the same size, where a
     dozen separate arrays go back to the system when freed and page-fault again (one fault
     per page) at the next call.
     """
@@ -239,7 +250,8 @@ def scan(
         tabs[a].n_event = <int64_t*>&block[start + 2 * size]
         tabs[a].n_censor = <int64_t*>&block[start + 3 * size]
         tabs[a].surv = &block[start + 4 * size]
-        tabs[a].greenwood = &block[start + 5 * size]
+        tabs[a].std_err = &block[start + 5 * size]
+        tabs[a].std_err_cumhaz = &block[start + 6 * size]
         with nogil:
             tabs[a].rows = arm_table(
                 &tabs[a], key_data, weight, bounds[a], bounds[a + 1], subjects[a], tmask, offset,

@@ -65,25 +65,49 @@ def greenwood_cumhaz_variance(n_risk: np.ndarray, n_event: np.ndarray) -> np.nda
 
 
 def pointwise_ci(
-    surv: np.ndarray, se_cumhaz: np.ndarray, conf_type: str, conf_level: float
+    surv: np.ndarray,
+    se_cumhaz: np.ndarray,
+    conf_type: str,
+    conf_level: float,
+    out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pointwise CI of S given the SE of -log S (formulas in the module docstring)."""
+    """Pointwise CI of S given the SE of -log S (formulas in the module docstring).
+
+    ``out``: two float arrays shaped like ``surv`` to write the bounds into (the log and
+    plain transforms then allocate one temporary array only).
+    """
     z = normal_quantile(conf_level)
     p = np.asarray(surv, dtype=float)
     se = np.asarray(se_cumhaz, dtype=float)
+    lower, upper = out if out is not None else (np.empty_like(p), np.empty_like(p))
     with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type == "plain":
-            half = se * p * z
-            return np.maximum(p - half, 0.0), np.minimum(p + half, 1.0)
+            half = np.multiply(se, p, out=upper)
+            half *= z
+            np.subtract(p, half, out=lower)
+            np.maximum(lower, 0.0, out=lower)
+            np.add(p, half, out=upper)
+            return lower, np.minimum(upper, 1.0, out=upper)
         xx = p if p.all() else np.where(p == 0, np.nan, p)
         if conf_type == "log":
-            log_s = np.log(xx)
+            log_s = np.log(xx, out=lower)
             shift = se * z
-            upper = np.add(log_s, shift)
+            np.add(log_s, shift, out=upper)
             np.exp(upper, out=upper)
             np.minimum(upper, 1.0, out=upper)
-            np.subtract(log_s, shift, out=log_s)
-            return np.exp(log_s, out=log_s), upper
+            np.subtract(log_s, shift, out=lower)
+            return np.exp(lower, out=lower), upper
+        bounds = _transformed_ci(p, xx, se, z, conf_type)
+        np.copyto(lower, bounds[0])
+        np.copyto(upper, bounds[1])
+        return lower, upper
+
+
+def _transformed_ci(
+    p: np.ndarray, xx: np.ndarray, se: np.ndarray, z: float, conf_type: str
+) -> tuple[np.ndarray, np.ndarray]:
+    """Bounds of the log-log, logit and arcsin pointwise CIs (``xx``: S, NaN where 0)."""
+    with np.errstate(divide="ignore", invalid="ignore", over="ignore"):
         if conf_type == "log-log":
             xx = np.where(p == 1, np.nan, xx)
             log_s = np.log(xx)
@@ -211,12 +235,17 @@ def _findq_r_above(
 
     ``_findq_r`` picks rows with ``1 - band + tol >= p``, which (band >= S, S never
     rising) all come at or after the first row with ``S <= 1 - p + tol``: the rows before
-    it are skipped (with a margin of another ``tol`` for rounding). The one answer that
-    depends on the skipped rows, R's de-duplicated last value when some ``1 - band`` is
-    within ``tol`` of ``p``, is computed on the whole band.
+    it are skipped (with a margin of another ``tol`` for rounding). Where the band never
+    rises on the rows read (usual past the first rows, where the cap at 1 and the growing
+    standard error can lift it), they are bisected (:func:`_findq_r_sorted`): the skipped
+    rows have ``1 - band < p - 2 tol``, so R's de-duplicated last value is the last row's.
+    Otherwise the one answer that depends on the skipped rows, R's de-duplicated last value
+    when some ``1 - band`` is within ``tol`` of ``p``, is computed on the whole band.
     """
     limit = 1.0 - p + 2.0 * tol
     start = bisect.bisect_left(range(surv.size), True, key=lambda j: bool(surv[j] <= limit))
+    if _non_increasing(band[start:]):
+        return _findq_r_sorted(time[start:], band[start:], p, tol)
     y = 1.0 - band[start:]
     if bool((np.abs(y - p) < tol).any()):
         start, y = 0, 1.0 - band
@@ -460,19 +489,18 @@ def from_risk_table(table: RiskTable, conv: Conventions) -> KaplanMeier:
         surv = np.divide(n_event, n_risk, dtype=float)
         np.subtract(1.0, surv, out=surv)
         np.cumprod(surv, out=surv)
-    greenwood = greenwood_cumhaz_variance(n_risk, n_event)
-    return from_columns((table.time, n_risk, n_event, table.n_censor[0], surv, greenwood), conv)
+        se_cumhaz = np.sqrt(greenwood_cumhaz_variance(n_risk, n_event))
+        se_surv = surv * se_cumhaz
+    columns = (table.time, n_risk, n_event, table.n_censor[0], surv, se_surv, se_cumhaz)
+    return from_columns((*columns, np.empty_like(surv), np.empty_like(surv)), conv)
 
 
 def from_columns(columns: tuple[np.ndarray, ...], conv: Conventions) -> KaplanMeier:
     """Kaplan-Meier curve from its columns ``(time, n_risk, n_event, n_censor, survival,
-    greenwood)``, ``greenwood`` the cumulative Greenwood sum (its square root, taken here
-    in place, is ``std_err_cumhaz``): standard errors, pointwise CI and the median."""
-    uniq, n_risk, n_event, n_censor, surv, se_cumhaz = columns
-    np.sqrt(se_cumhaz, out=se_cumhaz)
-    with np.errstate(invalid="ignore"):
-        se_surv = surv * se_cumhaz
-    lower, upper = pointwise_ci(surv, se_cumhaz, conv.conf_type, conv.conf_level)
+    std_err, std_err_cumhaz, lower, upper)``, the last two arrays to write the pointwise CI
+    into: that CI and the median."""
+    uniq, n_risk, n_event, n_censor, surv, se_surv, se_cumhaz, lower, upper = columns
+    pointwise_ci(surv, se_cumhaz, conv.conf_type, conv.conf_level, out=(lower, upper))
     km = KaplanMeier(
         time=uniq,
         n_risk=n_risk,

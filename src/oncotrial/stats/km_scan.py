@@ -41,8 +41,9 @@ MAX_ARMS = 16
 
 @dataclass(frozen=True)
 class ArmTables:
-    """Per arm ``(time, n_risk, n_event, n_censor, survival, greenwood)`` at its distinct
-    times, and the log-rank expected events and variance matrix of the arms."""
+    """Per arm ``(time, n_risk, n_event, n_censor, survival, std_err, std_err_cumhaz,
+    lower, upper)`` at its distinct times (``lower`` and ``upper`` unwritten, room for the
+    pointwise CI), and the log-rank expected events and variance matrix of the arms."""
 
     tables: list[tuple[np.ndarray, ...]]
     expected: np.ndarray
