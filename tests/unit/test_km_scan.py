@@ -9,6 +9,8 @@ for a 64-bit key (which fall back to numpy).
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -19,7 +21,10 @@ from oncotrial.stats.km import (
     _before_nan_tail,
     _findq_r,
     _findq_r_above,
+    _findq_r_curve,
     _findq_r_sorted,
+    _last_distinct,
+    _last_distinct_if_near,
     kaplan_meier,
 )
 from oncotrial.stats.km_logrank import km_logrank
@@ -141,6 +146,32 @@ def test_strided_inputs(monkeypatch: pytest.MonkeyPatch) -> None:
     _same_curve(kaplan_meier(t[::2], e[::2]), kaplan_meier(t[::2].copy(), e[::2].copy()))
 
 
+def test_a_dropped_result_lends_its_memory_to_the_next_call() -> None:
+    t, e, g = _data(3000, 10)
+    first = km_logrank(t, e, g)
+    block = weakref.ref(km_scan._spare[0])  # a strong reference would count as a user
+    assert np.shares_memory(first.curves[0].survival, block())
+    del first
+    second = km_logrank(t, e, g)
+    assert km_scan._spare[0] is block()
+    assert np.shares_memory(second.curves[1].upper, block())
+
+
+@pytest.mark.parametrize("kept", ["result", "one array"])
+def test_memory_a_result_still_holds_is_never_reused(kept: str) -> None:
+    t, e, g = _data(3000, 11)
+    first = km_logrank(t, e, g)
+    held = first if kept == "result" else first.curves[1].std_err
+    before = first.curves[1].std_err.copy()
+    if kept == "one array":
+        del first
+    t2, e2, g2 = _data(3000, 12)
+    second = km_logrank(t2, e2, g2)
+    curve = held.curves[1].std_err if kept == "result" else held
+    assert not np.shares_memory(curve, second.curves[1].std_err)
+    np.testing.assert_array_equal(curve, before)
+
+
 def test_single_curve_equals_numpy(monkeypatch: pytest.MonkeyPatch) -> None:
     t, e, _ = _data(5000, 8)
     fast = kaplan_meier(t, e)
@@ -171,9 +202,46 @@ def test_compiled_equals_numpy_on_small_samples(rows: list[tuple[float, int, int
     _same_result(fast, slow)
 
 
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(
+        st.sampled_from([0.0, 0.1, 0.3, 0.5, 0.5 - 1e-9, 0.5 + 1e-9, 0.6, 0.9, 1.0, np.nan]),
+        max_size=14,
+    ),
+    st.sampled_from([0.25, 0.5, 0.5 + 2e-9, 0.7, 0.9]),
+)
+def test_compiled_quantile_lookup_equals_the_r_search(values: list[float], p: float) -> None:
+    # any band: not monotone, repeated values, NaN, values within tol of 1 - p
+    curve = np.array(values, dtype=float)
+    time = np.arange(1.0, curve.size + 1.0)
+    expected = _findq_r(
+        np.concatenate(([0.0], time)), np.concatenate(([0.0], 1.0 - curve)), p, 1e-8
+    )
+    np.testing.assert_array_equal(_findq_r_curve(time, curve, p, 1e-8), expected)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.lists(st.sampled_from([0.1, 0.5, 0.5 + 1e-9, 0.5 - 1e-9, 0.7, np.nan]), max_size=12),
+    st.sampled_from([0.5, 0.7]),
+)
+def test_the_last_distinct_value_is_found_whenever_it_matters(values: list, p: float) -> None:
+    # R's last de-duplicated value counts only when within tol of p: then it must be exact
+    y = np.concatenate(([0.0], values))
+    full = _last_distinct(y)
+    quick = _last_distinct_if_near(y, p, 1e-8)
+    if abs(p - full) < 1e-8:
+        assert quick == full
+    else:
+        assert np.isnan(quick) or quick == full
+
+
+@pytest.mark.parametrize("compiled", [True, False])
 @settings(max_examples=100, deadline=None)
-@given(st.integers(0, 2**31), st.floats(0.05, 0.95))
-def test_upper_band_quantile_reads_only_the_rows_that_can_reach_p(seed: int, p: float) -> None:
+@given(seed=st.integers(0, 2**31), p=st.floats(0.05, 0.95))
+def test_upper_band_quantile_reads_only_the_rows_that_can_reach_p(
+    compiled: bool, seed: int, p: float
+) -> None:
     rng = np.random.default_rng(seed)
     m = int(rng.integers(1, 30))
     time = np.cumsum(rng.random(m) + 0.1)
@@ -182,7 +250,11 @@ def test_upper_band_quantile_reads_only_the_rows_that_can_reach_p(seed: int, p: 
     band = np.maximum(band, surv)  # an upper band: on or above the curve, may rise
     band[rng.random(m) < 0.1] = np.nan
     whole = _findq_r(np.concatenate(([0.0], time)), np.concatenate(([0.0], 1.0 - band)), p, 1e-8)
-    np.testing.assert_array_equal(_findq_r_above(time, surv, band, p, 1e-8), whole)
+    with pytest.MonkeyPatch.context() as patch:
+        if not compiled:
+            _numpy_only(patch)
+        found = _findq_r_above(time, surv, band, p, 1e-8)
+    np.testing.assert_array_equal(found, whole)
 
 
 @settings(max_examples=150, deadline=None)

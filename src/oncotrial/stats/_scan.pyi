@@ -10,12 +10,15 @@ def pack_keys(
     time_bits: int,
     whole: bool = ...,
 ) -> np.ndarray: ...
+def block_size(keys: int, k: int) -> int: ...
 def scan(
     keys: np.ndarray,
     bounds: np.ndarray,
     subjects: np.ndarray,
     time_bits: int,
     offset: int,
+    out: np.ndarray,
     counts: np.ndarray | None = ...,
     whole: bool = ...,
 ) -> tuple[list[tuple[np.ndarray, ...]], np.ndarray, np.ndarray]: ...
+def quantile_lookup(curve: np.ndarray, p: float, tol: float) -> tuple[float, int, int, bool]: ...

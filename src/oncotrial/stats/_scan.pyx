@@ -23,7 +23,7 @@ with them to about 1e-15 relative.
 
 import numpy as np
 
-from libc.math cimport INFINITY, sqrt
+from libc.math cimport INFINITY, fabs, sqrt
 from libc.stdint cimport int8_t, int64_t, uint64_t
 from libc.string cimport memcpy
 
@@ -208,9 +208,15 @@ cdef void k_arm_sums(Table* tabs, int k, double* expected, double* variance) noe
                 variance[b * k + a] -= v
 
 
+def block_size(Py_ssize_t keys, int k):
+    """Elements of the block that :func:`scan` writes the tables of ``k`` arms from
+    ``keys`` sorted keys into (a row per key at most, and a sentinel row per arm)."""
+    return FIELDS * (keys + k)
+
+
 def scan(
     const uint64_t[::1] keys, const int64_t[::1] bounds, const int64_t[::1] subjects,
-    int time_bits, uint64_t offset, object counts=None, bint whole=False,
+    int time_bits, uint64_t offset, object out, object counts=None, bint whole=False,
 ):
     """Each arm's table and Kaplan-Meier columns, and the log-rank E and V of the arms.
 
@@ -220,10 +226,9 @@ def scan(
     time keys are whole-number times, not bits. Returns ``(tables, expected, variance)``
     with per arm ``(time, n_risk, n_event, n_censor, survival, std_err, std_err_cumhaz,
     lower, upper)``; ``lower`` and ``upper`` are left unwritten, room for the pointwise CI
-    (:func:`oncotrial.stats.km.pointwise_ci`). The arrays are views of one block: one
-    allocation, which the C allocator keeps for the next call of the same size, where a
-    dozen separate arrays go back to the system when freed and page-fault again (one fault
-    per page) at the next call.
+    (:func:`oncotrial.stats.km.pointwise_ci`). The arrays are views of ``out``, one float64
+    block of at least :func:`block_size` elements (:mod:`oncotrial.stats.km_scan` reuses
+    it from call to call when no result refers to it any more).
     """
     cdef int k = bounds.shape[0] - 1, a, f
     if not 1 <= k <= MAX_ARMS or subjects.shape[0] != k:
@@ -238,10 +243,12 @@ def scan(
             weight = &weights[0]
     cdef const uint64_t* key_data = &keys[0] if keys.shape[0] else NULL
     cdef Py_ssize_t size, start = 0
-    cdef double[::1] block = np.empty(FIELDS * (bounds[k] - bounds[0] + k))
+    cdef double[::1] block = out
+    if block.shape[0] < block_size(bounds[k] - bounds[0], k):
+        raise ValueError("out: too small, see block_size")
     cdef Table tabs[MAX_ARMS]
     cdef uint64_t tmask = (<uint64_t>1 << time_bits) - 1
-    memory = np.asarray(block)
+    memory = out
     tables = []
     for a in range(k):
         size = bounds[a + 1] - bounds[a] + 1
@@ -274,3 +281,38 @@ def scan(
         with nogil:
             k_arm_sums(tabs, k, &e[0], &v[0, 0])
     return tables, expected, variance
+
+
+def quantile_lookup(const double[:] curve, double p, double tol):
+    """R ``findq``'s two lookups on ``y = (0, 1 - curve)`` in one pass (survival 3.5).
+
+    Returns ``(top, i1, i2, near)``: ``top`` the largest ``y`` (NaN ignored, as
+    ``np.fmax``); ``i1`` (``i2``) the index in ``y`` of the smallest value with
+    ``y + tol >= p`` (``y - tol >= p``), at its first occurrence, or -1 if ``p`` lies
+    outside ``[min y + tol, max y + tol]`` (``- tol``); ``near``: some ``y`` is within
+    ``tol`` of ``p``. The same comparisons as :func:`oncotrial.stats.km._lookup_r`.
+    """
+    cdef Py_ssize_t j, m = curve.shape[0], i1 = -1, i2 = -1
+    cdef double y = 0.0, top = 0.0, bottom = 0.0, best1 = INFINITY, best2 = INFINITY
+    cdef bint near = False
+    with nogil:
+        for j in range(m + 1):
+            if j:
+                y = 1.0 - curve[j - 1]
+            if y > top:
+                top = y
+            if y < bottom:
+                bottom = y
+            if y + tol >= p and y < best1:
+                best1 = y
+                i1 = j
+            if y - tol >= p and y < best2:
+                best2 = y
+                i2 = j
+            if fabs(y - p) < tol:
+                near = True
+    if p < bottom + tol or p > top + tol:
+        i1 = -1
+    if p < bottom - tol or p > top - tol:
+        i2 = -1
+    return top, i1, i2, near

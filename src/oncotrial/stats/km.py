@@ -18,7 +18,9 @@ arcsin); logit and arcsin are the SAS LIFETEST CONFTYPE=LOGIT and CONFTYPE=ASINS
 same algebra. With ``z`` the normal quantile and ``s = std_err_cumhaz``:
 
 * plain:   ``S -/+ z s S``, clipped to [0, 1];
-* log:     ``exp(log S -/+ z s)``, upper clipped at 1;
+* log:     ``exp(log S -/+ z s)``, upper clipped at 1, computed as ``S / e`` and ``S e``
+  with ``e = exp(z s)`` (the same numbers to rounding, one transcendental call a time
+  instead of three);
 * log-log: ``exp(-exp(log(-log S) +/- z s / |log S|))`` (undefined at S = 0 and S = 1);
 * logit:   ``expit(logit S -/+ z s / (1 - S))``;
 * arcsin:  ``sin^2(asin(sqrt S) -/+ z s sqrt(S / (1 - S)) / 2)``, clipped to [0, pi/2].
@@ -39,7 +41,7 @@ from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import InputError
 from oncotrial.results import Result
 from oncotrial.stats._inputs import ArrayLike, as_events, as_times
-from oncotrial.stats.km_scan import scan_arms
+from oncotrial.stats.km_scan import quantile_lookup, scan_arms
 from oncotrial.stats.normal import normal_quantile, wald_interval
 from oncotrial.stats.risk_table import RiskTable, risk_table
 
@@ -71,10 +73,11 @@ def pointwise_ci(
     conf_level: float,
     out: tuple[np.ndarray, np.ndarray] | None = None,
 ) -> tuple[np.ndarray, np.ndarray]:
-    """Pointwise CI of S given the SE of -log S (formulas in the module docstring).
+    """Pointwise CI of a Kaplan-Meier curve ``surv`` (never rising, so that its zeros are
+    its tail) given the SE of -log S (formulas in the module docstring).
 
     ``out``: two float arrays shaped like ``surv`` to write the bounds into (the log and
-    plain transforms then allocate one temporary array only).
+    plain transforms then allocate no other array).
     """
     z = normal_quantile(conf_level)
     p = np.asarray(surv, dtype=float)
@@ -88,15 +91,16 @@ def pointwise_ci(
             np.maximum(lower, 0.0, out=lower)
             np.add(p, half, out=upper)
             return lower, np.minimum(upper, 1.0, out=upper)
-        xx = p if p.all() else np.where(p == 0, np.nan, p)
+        zero = bisect.bisect_left(range(p.size), True, key=lambda j: bool(p[j] == 0.0))
         if conf_type == "log":
-            log_s = np.log(xx, out=lower)
-            shift = se * z
-            np.add(log_s, shift, out=upper)
-            np.exp(upper, out=upper)
+            factor = np.multiply(se, z, out=upper)
+            np.exp(factor, out=factor)
+            np.divide(p, factor, out=lower)
+            np.multiply(p, factor, out=upper)
             np.minimum(upper, 1.0, out=upper)
-            np.subtract(log_s, shift, out=lower)
-            return np.exp(lower, out=lower), upper
+            lower[zero:] = upper[zero:] = np.nan  # undefined where S = 0, as in R
+            return lower, upper
+        xx = p if zero == p.size else np.where(p == 0, np.nan, p)
         bounds = _transformed_ci(p, xx, se, z, conf_type)
         np.copyto(lower, bounds[0])
         np.copyto(upper, bounds[1])
@@ -152,9 +156,59 @@ def _findq_r(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
     i2 = _lookup_r(y, p, -tol, bottom, top)
     last_y = float("nan")
     if i1 is not None and bool((np.abs(y - p) < tol).any()):
-        _, first = np.unique(y, return_index=True)  # NaNs collapse to one, as R duplicated()
-        last_y = float(y[first.max()])  # the last value of R's de-duplicated y
-    return _findq_r_finish(x, i1, i2, last_y, p, tol, float(x[-1]))
+        last_y = _last_distinct(y)
+    x1 = None if i1 is None else float(x[i1])
+    x2 = None if i2 is None else float(x[i2])
+    return _findq_r_finish(x1, x2, last_y, p, tol, float(x[-1]))
+
+
+def _last_distinct(y: np.ndarray) -> float:
+    """The last value of R's de-duplicated ``y`` (``y[!duplicated(y)]``)."""
+    _, first = np.unique(y, return_index=True)  # NaNs collapse to one, as R duplicated()
+    return float(y[first.max()])
+
+
+def _last_distinct_if_near(y: np.ndarray, p: float, tol: float) -> float:
+    """:func:`_last_distinct` if it may be within ``tol`` of ``p``, else NaN (which
+    :func:`_findq_r_finish` reads the same way), without its sort in the usual case.
+
+    The last de-duplicated value first occurs at or after the first occurrence of ``y``'s
+    last value; if no value from there on is within ``tol`` of ``p``, it is not either.
+    """
+    last = y[-1]
+    first = int(np.argmax(np.isnan(y) if np.isnan(last) else y == last))
+    if not bool((np.abs(y[first:] - p) < tol).any()):
+        return float("nan")
+    return _last_distinct(y)
+
+
+def _findq_r_curve(time: np.ndarray, curve: np.ndarray, p: float, tol: float) -> float:
+    """:func:`_findq_r` on ``x = (0, time)`` and ``y = (0, 1 - curve)``, its lookups made
+    in one compiled pass where the extension is built (:func:`~oncotrial.stats.km_scan.
+    quantile_lookup`)."""
+    found = quantile_lookup(curve, p, tol)
+    if found is None:
+        x = np.concatenate(([0.0], time))
+        return _findq_r(x, np.concatenate(([0.0], 1.0 - curve)), p, tol)
+    return _findq_r_looked_up(time, curve, p, tol, found)
+
+
+def _findq_r_looked_up(
+    time: np.ndarray, curve: np.ndarray, p: float, tol: float, found: tuple[float, int, int, bool]
+) -> float:
+    """:func:`_findq_r_curve` from the result of its compiled lookup."""
+    top, i1, i2, near = found
+    if not top >= p:
+        return float("nan")
+    last_y = float("nan")
+    if i1 >= 0 and near:
+        last_y = _last_distinct_if_near(np.concatenate(([0.0], 1.0 - curve)), p, tol)
+
+    def x_at(i: int) -> float | None:
+        return None if i < 0 else 0.0 if i == 0 else float(time[i - 1])
+
+    xmax = float(time[-1]) if time.size else 0.0
+    return _findq_r_finish(x_at(i1), x_at(i2), last_y, p, tol, xmax)
 
 
 def _lookup_r(y: np.ndarray, p: float, shift: float, bottom: float, top: float) -> int | None:
@@ -246,27 +300,26 @@ def _findq_r_above(
     start = bisect.bisect_left(range(surv.size), True, key=lambda j: bool(surv[j] <= limit))
     if _non_increasing(band[start:]):
         return _findq_r_sorted(time[start:], band[start:], p, tol)
+    found = quantile_lookup(band[start:], p, tol)
+    if found is not None:
+        if found[3]:  # some 1 - band within tol of p: read it whole
+            return _findq_r_curve(time, band, p, tol)
+        return _findq_r_looked_up(time[start:], band[start:], p, tol, found)
     y = 1.0 - band[start:]
     if bool((np.abs(y - p) < tol).any()):
         start, y = 0, 1.0 - band
-    x = np.concatenate(([0.0], time[start:]))
-    return _findq_r(x, np.concatenate(([0.0], y)), p, tol)
+    return _findq_r(np.concatenate(([0.0], time[start:])), np.concatenate(([0.0], y)), p, tol)
 
 
 def _findq_r_finish(
-    x: np.ndarray,
-    i1: int | None,
-    i2: int | None,
-    last_y: float,
-    p: float,
-    tol: float,
-    xmax: float,
+    x1: float | None, x2: float | None, last_y: float, p: float, tol: float, xmax: float
 ) -> float:
-    if i1 is not None and not np.isnan(last_y) and abs(p - last_y) < tol:
-        return float((x[i1] + xmax) / 2.0)
-    if i1 is None or i2 is None:
+    """R ``findq``'s answer from the times of its two lookups (None: not found)."""
+    if x1 is not None and not np.isnan(last_y) and abs(p - last_y) < tol:
+        return (x1 + xmax) / 2.0
+    if x1 is None or x2 is None:
         return float("nan")
-    return float((x[i1] + x[i2]) / 2.0)
+    return (x1 + x2) / 2.0
 
 
 def _findq_sas(x: np.ndarray, y: np.ndarray, p: float, tol: float) -> float:
@@ -374,15 +427,14 @@ class KaplanMeier(Result):
             if self.conventions.quantile_rule == "sas":
                 x = np.concatenate(([0.0], self.time))
                 out.append(_findq_sas(x, np.concatenate(([0.0], 1.0 - curve)), p, tol))
+            elif curve is self.upper:
+                out.append(_findq_r_above(self.time, self.survival, curve, p, tol))
             elif _non_increasing(curve):
                 out.append(_findq_r_sorted(self.time, curve, p, tol))
             elif (head := _before_nan_tail(curve)) is not None:
                 out.append(_findq_r_sorted(self.time[:head], curve[:head], p, tol, False))
-            elif curve is self.upper:
-                out.append(_findq_r_above(self.time, self.survival, curve, p, tol))
             else:
-                x = np.concatenate(([0.0], self.time))
-                out.append(_findq_r(x, np.concatenate(([0.0], 1.0 - curve)), p, tol))
+                out.append(_findq_r_curve(self.time, curve, p, tol))
         return out[0], out[1], out[2]
 
     def survival_at(self, times: ArrayLike) -> Landmarks:

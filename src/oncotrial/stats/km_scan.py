@@ -14,13 +14,16 @@ status, and :func:`oncotrial.stats._scan.scan` (Cython) walks them once:
   sort; the scan walks the non-empty counts.
 
 Results are exact counts and the curves are bit-identical to the numpy path
-(:func:`oncotrial.stats.km.from_risk_table`). When the extension is not compiled
+(:func:`oncotrial.stats.km.from_risk_table`). :func:`quantile_lookup` reads a confidence
+band for the median's CI (R's rule) in one compiled pass too. When the extension is not
+compiled
 (:data:`COMPILED` is False: e.g. installed where no C compiler was found) or the keys do
 not fit in 64 bits, :func:`scan_arms` returns None and the callers count in numpy.
 """
 
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 
 import numpy as np
@@ -59,11 +62,11 @@ def scan_arms(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int) -> A
     time, event, arm = (np.ascontiguousarray(a) for a in (time, event, arm))
     n = time.shape[0]
     arm_bits = (k - 1).bit_length()
-    subjects = (
-        np.array([n - np.count_nonzero(arm), np.count_nonzero(arm)])
-        if k == 2
-        else np.bincount(arm, minlength=k)
-    )
+    if k == 2:
+        second = np.count_nonzero(arm)
+        subjects = np.array([n - second, second])
+    else:
+        subjects = np.bincount(arm, minlength=k)
     days = whole_days(time, n, k)
     if days is not None:
         return _counted(time, event, arm, subjects, int(days.max()))
@@ -75,8 +78,46 @@ def scan_arms(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int) -> A
     keys.sort()
     bounds = np.zeros(k + 1, dtype=np.int64)
     np.cumsum(subjects, out=bounds[1:])
-    tables, expected, variance = _scan.scan(keys, bounds, subjects, time_bits, offset)
+    block = _table_block(_scan.block_size(n, k))
+    tables, expected, variance = _scan.scan(keys, bounds, subjects, time_bits, offset, block)
     return ArmTables(tables, expected, variance)
+
+
+_spare: list[np.ndarray] = []
+"""The last block of tables, for the next call to reuse once no result refers to it."""
+
+SPARE_BYTES = 1 << 28
+"""Largest block kept for reuse (256 MiB: the tables of ~3.7 million subjects)."""
+
+
+def _table_block(size: int) -> np.ndarray:
+    """A float64 block of ``size`` elements or a little more for :func:`_scan.scan`.
+
+    Every result of :func:`scan_arms` is a set of views of one block. The last block is
+    kept and given to the next call if no view of it is alive any more (its only
+    references are then this module's, counted exactly by CPython) and it is not more than
+    twice the size needed. A caller that keeps a result gets a fresh block. Above about
+    32 MiB glibc returns freed memory to the system and the next allocation page-faults
+    on every page it writes (the kernel zeroes each page first): at 1e6 subjects the
+    tables are ~70 MB, and reusing them saves ~6 ms a call (docs/PERFORMANCE.md).
+    """
+    if _spare:
+        block = _spare[0]
+        # references: the list, `block`, getrefcount's argument; any more is a live view
+        if sys.getrefcount(block) == 3 and size <= block.shape[0] <= 2 * size:
+            return block
+        del block
+    block = np.empty(size)
+    _spare[:] = [block] if block.nbytes <= SPARE_BYTES else []
+    return block
+
+
+def quantile_lookup(curve: np.ndarray, p: float, tol: float) -> tuple[float, int, int, bool] | None:
+    """R ``findq``'s lookups on ``(0, 1 - curve)`` in one compiled pass
+    (:func:`oncotrial.stats._scan.quantile_lookup`); None if the extension is missing."""
+    if _scan is None:
+        return None
+    return _scan.quantile_lookup(np.asarray(curve, dtype=float), p, tol)
 
 
 def _time_key_layout(time: np.ndarray, room: int) -> tuple[int, int] | None:
@@ -100,7 +141,8 @@ def _counted(
     weights = counts.take(cells)
     starts = np.arange(subjects.shape[0] + 1, dtype=np.int64) << (time_bits + 1)
     bounds = np.searchsorted(cells, starts).astype(np.int64)
+    block = _table_block(_scan.block_size(cells.shape[0], subjects.shape[0]))
     tables, expected, variance = _scan.scan(
-        cells.view(np.uint64), bounds, subjects, time_bits, 0, weights, True
+        cells.view(np.uint64), bounds, subjects, time_bits, 0, block, weights, True
     )
     return ArmTables(tables, expected, variance)
