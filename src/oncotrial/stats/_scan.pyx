@@ -316,3 +316,29 @@ def quantile_lookup(const double[:] curve, double p, double tol):
     if p < bottom - tol or p > top - tol:
         i2 = -1
     return top, i1, i2, near
+
+
+def quantile_bisect(const double[:] curve, double p, double tol):
+    """:func:`quantile_lookup` for a curve that never rises and has no NaN, by bisection:
+    ``(last, i1, i2)`` with ``last`` the last ``y`` and ``i1``, ``i2`` the first indices
+    in ``y = (0, 1 - curve)`` with ``y + tol >= p`` and ``y - tol >= p`` (-1: none, or
+    ``p`` outside ``[0 +/- tol, last +/- tol]``), the same comparisons as
+    :func:`oncotrial.stats.km._findq_r_sorted`."""
+    cdef Py_ssize_t m = curve.shape[0]
+    cdef double last = 1.0 - curve[m - 1] if m else 0.0
+    return last, first_reaching(curve, p, tol, last), first_reaching(curve, p, -tol, last)
+
+
+cdef Py_ssize_t first_reaching(const double[:] curve, double p, double shift, double last):
+    """First index i of ``y = (0, 1 - curve)`` (non-decreasing) with ``y[i] + shift >= p``;
+    -1 if ``p < 0 + shift`` or ``p > last + shift``."""
+    cdef Py_ssize_t lo = 0, hi = curve.shape[0] + 1, mid
+    if p < 0.0 + shift or p > last + shift:
+        return -1
+    while lo < hi:
+        mid = (lo + hi) // 2
+        if (0.0 if mid == 0 else 1.0 - curve[mid - 1]) + shift < p:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo

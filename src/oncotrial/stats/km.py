@@ -41,7 +41,7 @@ from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import InputError
 from oncotrial.results import Result
 from oncotrial.stats._inputs import ArrayLike, as_events, as_times
-from oncotrial.stats.km_scan import quantile_lookup, scan_arms
+from oncotrial.stats.km_scan import quantile_bisect, quantile_lookup, scan_arms
 from oncotrial.stats.normal import normal_quantile, wald_interval
 from oncotrial.stats.risk_table import RiskTable, risk_table
 
@@ -255,30 +255,39 @@ def _findq_r_sorted(
     R's last de-duplicated value, so a curve level with ``1 - p`` to its end does not give
     the midpoint to the last time.
     """
-    size = curve.size + 1
-
-    def y(i: int) -> float:
-        return 0.0 if i == 0 else 1.0 - float(curve[i - 1])
+    found = quantile_bisect(curve, p, tol)
+    last, i1, i2 = _bisect_r(curve, p, tol) if found is None else found
+    if last < p:
+        return float("nan")
 
     def x(i: int) -> float:
         return 0.0 if i == 0 else float(time[i - 1])
 
-    last = y(size - 1)
-    if last < p:
-        return float("nan")
-
-    def lookup(shift: float) -> int | None:
-        if p < y(0) + shift or p > last + shift:
-            return None
-        return bisect.bisect_left(range(size), p, key=lambda i: y(i) + shift)
-
-    i1, i2 = lookup(tol), lookup(-tol)
-    xmax = x(size - 1)
-    if whole and i1 is not None and abs(p - last) < tol:
+    xmax = x(curve.size)
+    if whole and i1 >= 0 and abs(p - last) < tol:
         return (x(i1) + xmax) / 2.0
-    if i1 is None or i2 is None:
+    if i1 < 0 or i2 < 0:
         return float("nan")
     return (x(i1) + x(i2)) / 2.0
+
+
+def _bisect_r(curve: np.ndarray, p: float, tol: float) -> tuple[float, int, int]:
+    """``(last y, i1, i2)`` of :func:`_findq_r_sorted` by bisection in Python (where the
+    extension is not built; :func:`oncotrial.stats._scan.quantile_bisect` otherwise):
+    ``i1``, ``i2`` the first indices of ``y = (0, 1 - curve)`` with ``y + tol >= p`` and
+    ``y - tol >= p``, -1 if ``p`` lies outside ``[0 +/- tol, last y +/- tol]``."""
+
+    def y(i: int) -> float:
+        return 0.0 if i == 0 else 1.0 - float(curve[i - 1])
+
+    last = y(curve.size)
+
+    def lookup(shift: float) -> int:
+        if p < y(0) + shift or p > last + shift:
+            return -1
+        return bisect.bisect_left(range(curve.size + 1), p, key=lambda i: y(i) + shift)
+
+    return last, lookup(tol), lookup(-tol)
 
 
 def _findq_r_above(
@@ -429,7 +438,8 @@ class KaplanMeier(Result):
                 out.append(_findq_sas(x, np.concatenate(([0.0], 1.0 - curve)), p, tol))
             elif curve is self.upper:
                 out.append(_findq_r_above(self.time, self.survival, curve, p, tol))
-            elif _non_increasing(curve):
+            elif curve is self.survival or _non_increasing(curve):
+                # S never rises: each factor 1 - d/n lies in [0, 1] and rounding is monotone
                 out.append(_findq_r_sorted(self.time, curve, p, tol))
             elif (head := _before_nan_tail(curve)) is not None:
                 out.append(_findq_r_sorted(self.time[:head], curve[:head], p, tol, False))

@@ -15,7 +15,8 @@ status, and :func:`oncotrial.stats._scan.scan` (Cython) walks them once:
 
 Results are exact counts and the curves are bit-identical to the numpy path
 (:func:`oncotrial.stats.km.from_risk_table`). :func:`quantile_lookup` reads a confidence
-band for the median's CI (R's rule) in one compiled pass too. When the extension is not
+band for the median's CI (R's rule) in one compiled pass too, :func:`quantile_bisect` a
+curve that never rises by compiled bisection. When the extension is not
 compiled
 (:data:`COMPILED` is False: e.g. installed where no C compiler was found) or the keys do
 not fit in 64 bits, :func:`scan_arms` returns None and the callers count in numpy.
@@ -118,6 +119,14 @@ def quantile_lookup(curve: np.ndarray, p: float, tol: float) -> tuple[float, int
     if _scan is None:
         return None
     return _scan.quantile_lookup(np.asarray(curve, dtype=float), p, tol)
+
+
+def quantile_bisect(curve: np.ndarray, p: float, tol: float) -> tuple[float, int, int] | None:
+    """The same lookups on a curve that never rises, by compiled bisection
+    (:func:`oncotrial.stats._scan.quantile_bisect`); None if the extension is missing."""
+    if _scan is None:
+        return None
+    return _scan.quantile_bisect(np.asarray(curve, dtype=float), p, tol)
 
 
 def _time_key_layout(time: np.ndarray, room: int) -> tuple[int, int] | None:
