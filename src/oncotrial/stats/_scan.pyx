@@ -329,7 +329,9 @@ def quantile_bisect(const double[:] curve, double p, double tol):
     return last, first_reaching(curve, p, tol, last), first_reaching(curve, p, -tol, last)
 
 
-cdef Py_ssize_t first_reaching(const double[:] curve, double p, double shift, double last):
+cdef Py_ssize_t first_reaching(
+    const double[:] curve, double p, double shift, double last
+) noexcept:
     """First index i of ``y = (0, 1 - curve)`` (non-decreasing) with ``y[i] + shift >= p``;
     -1 if ``p < 0 + shift`` or ``p > last + shift``."""
     cdef Py_ssize_t lo = 0, hi = curve.shape[0] + 1, mid

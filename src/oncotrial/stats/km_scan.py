@@ -16,10 +16,9 @@ status, and :func:`oncotrial.stats._scan.scan` (Cython) walks them once:
 Results are exact counts and the curves are bit-identical to the numpy path
 (:func:`oncotrial.stats.km.from_risk_table`). :func:`quantile_lookup` reads a confidence
 band for the median's CI (R's rule) in one compiled pass too, :func:`quantile_bisect` a
-curve that never rises by compiled bisection. When the extension is not
-compiled
+curve that never rises by compiled bisection. When the extension is not compiled
 (:data:`COMPILED` is False: e.g. installed where no C compiler was found) or the keys do
-not fit in 64 bits, :func:`scan_arms` returns None and the callers count in numpy.
+not fit in 64 bits, these return None and the callers compute in numpy.
 """
 
 from __future__ import annotations
@@ -105,6 +104,7 @@ def _table_block(size: int) -> np.ndarray:
     if _spare:
         block = _spare[0]
         # references: the list, `block`, getrefcount's argument; any more is a live view
+        # or another thread that took it first (each holds it before it counts)
         if sys.getrefcount(block) == 3 and size <= block.shape[0] <= 2 * size:
             return block
         del block
