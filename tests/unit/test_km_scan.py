@@ -9,7 +9,9 @@ for a 64-bit key (which fall back to numpy).
 
 from __future__ import annotations
 
+import contextlib
 import weakref
+from collections.abc import Iterator
 
 import numpy as np
 import pytest
@@ -50,6 +52,20 @@ def test_the_extension_is_compiled() -> None:
 
 def _numpy_only(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(km_scan, "_scan", None)
+
+
+@contextlib.contextmanager
+def _path(compiled: bool) -> Iterator[None]:
+    """Run the block with the compiled module, or as if it were not built."""
+    with pytest.MonkeyPatch.context() as patch:
+        if not compiled:
+            _numpy_only(patch)
+        yield
+
+
+def _r_search(time: np.ndarray, curve: np.ndarray, p: float) -> float:
+    """The reference: R's linear quantile search on ``(0, time)``, ``(0, 1 - curve)``."""
+    return _findq_r(np.concatenate(([0.0], time)), np.concatenate(([0.0], 1.0 - curve)), p, 1e-8)
 
 
 def _same_curve(a, b) -> None:
@@ -214,10 +230,7 @@ def test_compiled_quantile_lookup_equals_the_r_search(values: list[float], p: fl
     # any band: not monotone, repeated values, NaN, values within tol of 1 - p
     curve = np.array(values, dtype=float)
     time = np.arange(1.0, curve.size + 1.0)
-    expected = _findq_r(
-        np.concatenate(([0.0], time)), np.concatenate(([0.0], 1.0 - curve)), p, 1e-8
-    )
-    np.testing.assert_array_equal(_findq_r_curve(time, curve, p, 1e-8), expected)
+    np.testing.assert_array_equal(_findq_r_curve(time, curve, p, 1e-8), _r_search(time, curve, p))
 
 
 @settings(max_examples=300, deadline=None)
@@ -249,10 +262,8 @@ def test_upper_band_quantile_reads_only_the_rows_that_can_reach_p(
     band = np.minimum(surv + rng.choice([0.0, 0.1, 0.25, p - 0.5, 0.6], m), 1.0)
     band = np.maximum(band, surv)  # an upper band: on or above the curve, may rise
     band[rng.random(m) < 0.1] = np.nan
-    whole = _findq_r(np.concatenate(([0.0], time)), np.concatenate(([0.0], 1.0 - band)), p, 1e-8)
-    with pytest.MonkeyPatch.context() as patch:
-        if not compiled:
-            _numpy_only(patch)
+    whole = _r_search(time, band, p)
+    with _path(compiled):
         found = _findq_r_above(time, surv, band, p, 1e-8)
     np.testing.assert_array_equal(found, whole)
 
@@ -272,10 +283,8 @@ def test_quantile_of_a_band_with_a_nan_tail_by_bisection(
     head = int(rng.integers(1, m))
     band[head:] = np.nan
     assert _before_nan_tail(band) == head
-    whole = _findq_r(np.concatenate(([0.0], time)), np.concatenate(([0.0], 1.0 - band)), p, 1e-8)
-    with pytest.MonkeyPatch.context() as patch:
-        if not compiled:
-            _numpy_only(patch)
+    whole = _r_search(time, band, p)
+    with _path(compiled):
         fast = _findq_r_sorted(time[:head], band[:head], p, 1e-8, False)
     np.testing.assert_array_equal(fast, whole)
 
