@@ -102,18 +102,16 @@ def km_logrank(
         scanned = scan_arms(x.time, x.event, x.codes, k)
         if scanned is None:
             own = label_tables(x.time, x.event, x.codes, k)
-    if scanned is not None:
-        curves = {level: from_columns(scanned.tables[g], conv) for g, level in enumerate(x.levels)}
+    if scanned is not None or own is not None:
+        if scanned is not None:
+            curves = {g: from_columns(scanned.tables[i], conv) for i, g in enumerate(x.levels)}
+            expected, variance = scanned.expected, scanned.variance
+        else:
+            assert own is not None
+            curves = {g: from_risk_table(own.tables[i], conv) for i, g in enumerate(x.levels)}
+            expected, variance = expected_variance(own.n_risk, own.n_event, own.n)
         observed = np.array([float(curve.events) for curve in curves.values()])
         sizes = np.array([curve.n for curve in curves.values()])
-        test = test_result(
-            x, (observed, scanned.expected, scanned.variance), rho, gamma, conv, sizes
-        )
-    elif own is not None:
-        curves = {level: from_risk_table(own.tables[g], conv) for g, level in enumerate(x.levels)}
-        observed = np.array([float(curve.events) for curve in curves.values()])
-        sizes = np.array([curve.n for curve in curves.values()])
-        expected, variance = expected_variance(own.n_risk, own.n_event, own.n)
         test = test_result(x, (observed, expected, variance), rho, gamma, conv, sizes)
     elif n_strata * k <= JOINT_LABELS:
         labels = x.codes if x.s_codes is None else x.s_codes * k + x.codes
