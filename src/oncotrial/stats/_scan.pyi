@@ -2,6 +2,8 @@
 
 import numpy as np
 
+KEY_BITS: int
+
 def pack_keys(
     time: np.ndarray,
     event: np.ndarray,
@@ -9,7 +11,7 @@ def pack_keys(
     offset: int,
     time_bits: int,
     whole: bool = ...,
-) -> np.ndarray: ...
+) -> tuple[np.ndarray, int]: ...
 def block_size(keys: int, k: int) -> int: ...
 def scan(
     keys: np.ndarray,

@@ -28,6 +28,12 @@ from libc.stdint cimport int8_t, int64_t, uint64_t
 from libc.string cimport memcpy
 
 
+KEY_BITS = 61
+"""Bits a key of times that are not whole numbers may use (see :func:`pack_keys`)."""
+
+cdef uint64_t FLOAT_ORDER = <uint64_t>1 << 62
+
+
 cdef enum:
     MAX_ARMS = 16  # as oncotrial.stats.logrank.JOINT_LABELS
     # time, n_risk, n_event, n_censor, survival, std_err, std_err_cumhaz, lower, upper
@@ -38,16 +44,23 @@ def pack_keys(
     const double[::1] time, const int8_t[::1] event, const int64_t[::1] arm, uint64_t offset,
     int time_bits, bint whole=False,
 ):
-    """``(arm << time_bits | time key) << 1 | event`` per subject, as uint64.
+    """``(arm << time_bits | time key) << 1 | event`` per subject, as uint64, and the sum
+    of the arm codes (with two arms, the subjects of arm 1).
 
     A time >= 0 orders like its IEEE-754 bits read as an unsigned integer; ``time key`` is
     those bits less ``offset`` (0.0 and -0.0 give 0), below ``2 ** time_bits``
     (:mod:`oncotrial.stats.km_scan` checks that it fits); if ``whole``, the times are whole
     numbers below ``2 ** time_bits`` and the key is the time itself. Sorting the keys sorts
     by arm, then time, then censored before events.
+
+    Other times' keys must fit in :data:`KEY_BITS` bits, and bit 62 is set in each: read
+    as float64 they are then positive normal numbers (exponent field 0x400 to 0x5ff) that
+    order like the integers, and ``np.sort`` sorts them as doubles, which numpy does faster
+    than 64-bit integers (its AVX-512 float sort). :func:`scan` masks the bit off.
     """
     cdef Py_ssize_t i, n = time.shape[0]
-    cdef uint64_t bits, sign = <uint64_t>1 << 63
+    cdef uint64_t bits, sign = <uint64_t>1 << 63, flag = 0 if whole else FLOAT_ORDER
+    cdef int64_t arm_sum = 0
     if event.shape[0] != n or arm.shape[0] != n:
         raise ValueError("time, event, arm: one value per subject each")
     out = np.empty(n, dtype=np.uint64)
@@ -60,8 +73,9 @@ def pack_keys(
                 memcpy(&bits, &time[i], sizeof(double))
                 bits &= ~sign
                 bits = bits - offset if bits else 0
-            keys[i] = (((<uint64_t>arm[i]) << time_bits | bits) << 1) | <uint64_t>event[i]
-    return out
+            keys[i] = (((<uint64_t>arm[i]) << time_bits | bits) << 1) | <uint64_t>event[i] | flag
+            arm_sum += arm[i]
+    return out, arm_sum
 
 
 cdef inline double decode(uint64_t tkey, uint64_t offset) noexcept nogil:

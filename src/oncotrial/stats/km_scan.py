@@ -8,7 +8,8 @@ status, and :func:`oncotrial.stats._scan.scan` (Cython) walks them once:
   ``(arm << time_bits | time key) << 1 | event``, where the time key is the IEEE-754 bit
   pattern of the (non-negative) time less that of the smallest positive time's binade, so
   it orders like the time (see :mod:`oncotrial.stats.risk_table`); one ``np.sort`` of
-  the keys then orders everything;
+  the keys then orders everything (they are built to order alike read as doubles, which
+  numpy sorts some 15% faster than integers);
 * **whole-number times** of moderate range (e.g. days): the key holds the day itself and
   one ``np.bincount`` of the keys counts the subjects per (arm, day, status) without any
   sort; the scan walks the non-empty counts.
@@ -61,21 +62,16 @@ def scan_arms(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int) -> A
     # the loops read contiguous memory: a strided view (e.g. t[::2]) is copied, once
     time, event, arm = (np.ascontiguousarray(a) for a in (time, event, arm))
     n = time.shape[0]
-    arm_bits = (k - 1).bit_length()
-    if k == 2:
-        second = np.count_nonzero(arm)
-        subjects = np.array([n - second, second])
-    else:
-        subjects = np.bincount(arm, minlength=k)
     days = whole_days(time, n, k)
     if days is not None:
-        return _counted(time, event, arm, subjects, int(days.max()))
-    layout = _time_key_layout(time, 63 - arm_bits)
+        return _counted(time, event, arm, k, int(days.max()))
+    layout = _time_key_layout(time, _scan.KEY_BITS - 1 - (k - 1).bit_length())
     if layout is None:
         return None
     offset, time_bits = layout
-    keys = _scan.pack_keys(time, event, arm, offset, time_bits)
-    keys.sort()
+    keys, arm_sum = _scan.pack_keys(time, event, arm, offset, time_bits)
+    keys.view(np.float64).sort()  # the keys order as doubles too (see pack_keys): quicker
+    subjects = _subjects(arm, k, arm_sum)
     bounds = np.zeros(k + 1, dtype=np.int64)
     np.cumsum(subjects, out=bounds[1:])
     block = _table_block(_scan.block_size(n, k))
@@ -137,14 +133,23 @@ def _time_key_layout(time: np.ndarray, room: int) -> tuple[int, int] | None:
     return None if time_bits > room else (offset, time_bits)
 
 
+def _subjects(arm: np.ndarray, k: int, arm_sum: int) -> np.ndarray:
+    """Subjects per arm; with two arms, arm 1's are the sum of the codes (from the pass
+    that packs the keys), so the codes are not read again."""
+    if k == 2:
+        return np.array([arm.shape[0] - arm_sum, arm_sum])
+    return np.bincount(arm, minlength=k)
+
+
 def _counted(
-    time: np.ndarray, event: np.ndarray, arm: np.ndarray, subjects: np.ndarray, top: int
+    time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int, top: int
 ) -> ArmTables:
     """Counting sort of whole-number times (largest ``top``): ``np.bincount`` of the keys
     ``(arm << b | day) << 1 | event``; the non-empty cells, ascending, are the sorted keys,
     with their counts."""
     time_bits = max(top, 1).bit_length()
-    keys = _scan.pack_keys(time, event, arm, 0, time_bits, True)
+    keys, arm_sum = _scan.pack_keys(time, event, arm, 0, time_bits, True)
+    subjects = _subjects(arm, k, arm_sum)
     counts = np.bincount(keys.view(np.int64))
     cells = np.flatnonzero(counts)
     weights = counts.take(cells)
