@@ -228,8 +228,8 @@ def _lookup_r(y: np.ndarray, p: float, shift: float, bottom: float, top: float) 
 
 def _non_increasing(curve: np.ndarray) -> bool:
     """True if the curve has no NaN and never rises (then ``1 - curve`` is sorted)."""
-    if curve.size == 0 or np.isnan(curve[0]):
-        return False
+    if curve.size == 0 or np.isnan(curve[0]) or np.isnan(curve[-1]):
+        return False  # the last test spares a pass over a log-type band that reaches S = 0
     return bool(np.all(curve[1:] <= curve[:-1]))  # False at any NaN
 
 
