@@ -141,9 +141,7 @@ def _subjects(arm: np.ndarray, k: int, arm_sum: int) -> np.ndarray:
     return np.bincount(arm, minlength=k)
 
 
-def _counted(
-    time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int, top: int
-) -> ArmTables:
+def _counted(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int, top: int) -> ArmTables:
     """Counting sort of whole-number times (largest ``top``): ``np.bincount`` of the keys
     ``(arm << b | day) << 1 | event``; the non-empty cells, ascending, are the sorted keys,
     with their counts."""
