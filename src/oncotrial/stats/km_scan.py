@@ -19,7 +19,7 @@ Results are exact counts and the curves are bit-identical to the numpy path
 band for the median's CI (R's rule) in one compiled pass too, :func:`quantile_bisect` a
 curve that never rises by compiled bisection. When the extension is not compiled
 (:data:`COMPILED` is False: e.g. installed where no C compiler was found) or the keys do
-not fit in 64 bits, these return None and the callers compute in numpy.
+not fit in ``_scan.KEY_BITS`` (61) bits, these return None and the callers compute in numpy.
 """
 
 from __future__ import annotations

@@ -378,9 +378,10 @@ def _chisq(obs: np.ndarray, exp: np.ndarray, var: np.ndarray) -> tuple[float, in
     keep = np.flatnonzero(exp > 0)
     if keep.size < 2:
         return 0.0, 0
-    if keep.size == 2 and var[keep[1], keep[1]] > 0:  # one df: no system to solve
-        diff1 = float(obs[keep[1]] - exp[keep[1]])
-        return diff1 * (diff1 / float(var[keep[1], keep[1]])), 1
+    last = keep[-1]
+    if keep.size == 2 and var[last, last] > 0:  # one df: no system to solve
+        diff1 = float(obs[last] - exp[last])
+        return diff1 * (diff1 / float(var[last, last])), 1
     idx = keep[1:]
     diff = (obs - exp)[idx]
     sub = var[np.ix_(idx, idx)]
