@@ -19,6 +19,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from oncotrial.stats import km_scan
+from oncotrial.stats._inputs import times_and_range
 from oncotrial.stats.km import (
     _before_nan_tail,
     _findq_r,
@@ -185,6 +186,25 @@ def test_keys_order_alike_as_doubles(rows: list[tuple[float, int, int]]) -> None
     order = np.argsort(keys, kind="stable")
     assert np.array_equal(np.argsort(as_double, kind="stable"), order)
     assert np.array_equal(np.sort(as_double).view(np.uint64), keys[order])
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.one_of(
+            st.floats(0.0, 1e9, allow_nan=False),
+            st.sampled_from([0.0, -0.0, 5e-324, 2.0**-1000, 1e-3, 1.0]),
+        ),
+        min_size=1,
+        max_size=40,
+    )
+)
+def test_key_layout_from_the_checked_range_equals_reading_the_times(times: list[float]) -> None:
+    # the input checks pass their min and max on: the layout must not change
+    t, low, high = times_and_range(np.array(times))
+    assert (low, high) == (t.min(), t.max())
+    for room in (59, 20):
+        assert km_scan._time_key_layout(t, room, (low, high)) == km_scan._time_key_layout(t, room)
 
 
 def test_widest_keys_that_fit_still_order_as_doubles() -> None:

@@ -58,6 +58,11 @@ def check_rows(name: str, rows: int, n: int) -> None:
 
 def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
     """Times as a float array: numeric, finite and >= 0, else :class:`DataError`."""
+    return times_and_range(values, name)[0]
+
+
+def times_and_range(values: ArrayLike, name: str = "time") -> tuple[np.ndarray, float, float]:
+    """:func:`as_times` and the smallest and largest time (the checks compute them)."""
     raw = np.asarray(values, dtype=object) if not isinstance(values, np.ndarray) else values
     try:
         times = np.asarray(raw, dtype=float)
@@ -73,7 +78,7 @@ def as_times(values: ArrayLike, name: str = "time") -> np.ndarray:
         raise DataError(f"column {name!r}: no rows; at least one subject is needed", column=name)
     low, high = times.min(), times.max()  # NaN propagates into both
     if low >= 0 and high < np.inf:
-        return times
+        return times, float(low), float(high)
     missing = np.isnan(times)
     if missing.any():
         i = first_row(missing)

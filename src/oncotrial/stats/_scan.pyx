@@ -96,6 +96,7 @@ cdef struct Table:
     double* surv
     double* std_err
     double* std_err_cumhaz
+    int64_t events  # all its events
 
 
 cdef Py_ssize_t arm_table(
@@ -107,7 +108,7 @@ cdef Py_ssize_t arm_table(
     ``whole``, else its bits less ``offset``. Returns the number of rows."""
     cdef Py_ssize_t i, row = 0
     cdef uint64_t key, tkey, prev
-    cdef int64_t w, ev, d = 0, c = 0, left = subjects
+    cdef int64_t w, ev, d = 0, c = 0, left = subjects, events = 0
     cdef double s = 1.0, g = 0.0, r, df, se
     if hi > lo:
         prev = keys[lo] >> 1  # arm and time: the arm is the same throughout
@@ -128,6 +129,7 @@ cdef Py_ssize_t arm_table(
                 tab.std_err[row] = s * se
                 tab.std_err_cumhaz[row] = se
                 left -= d + c
+                events += d
                 d = 0
                 c = 0
                 row += 1
@@ -140,6 +142,7 @@ cdef Py_ssize_t arm_table(
     tab.time[row] = INFINITY  # the sentinel row
     tab.n_risk[row] = 0
     tab.n_event[row] = 0
+    tab.events = events
     return row
 
 
@@ -237,9 +240,10 @@ def scan(
     ``keys``: from :func:`pack_keys`, sorted (or whole-number times in the same layout);
     arm g's keys are ``keys[bounds[g]:bounds[g + 1]]`` and it has ``subjects[g]``
     subjects; ``counts[i]`` (int64): subjects with key i (one each if None); ``whole``: the
-    time keys are whole-number times, not bits. Returns ``(tables, expected, variance)``
-    with per arm ``(time, n_risk, n_event, n_censor, survival, std_err, std_err_cumhaz,
-    lower, upper)``; ``lower`` and ``upper`` are left unwritten, room for the pointwise CI
+    time keys are whole-number times, not bits. Returns ``(tables, events, expected,
+    variance)`` with per arm ``(time, n_risk, n_event, n_censor, survival, std_err,
+    std_err_cumhaz, lower, upper)`` and its number of events; ``lower`` and ``upper`` are
+    left unwritten, room for the pointwise CI
     (:func:`oncotrial.stats.km.pointwise_ci`). The arrays are views of ``out``, one float64
     block of at least :func:`block_size` elements (:mod:`oncotrial.stats.km_scan` reuses
     it from call to call when no result refers to it any more).
@@ -294,7 +298,7 @@ def scan(
     elif k > 2:
         with nogil:
             k_arm_sums(tabs, k, &e[0], &v[0, 0])
-    return tables, expected, variance
+    return tables, [tabs[a].events for a in range(k)], expected, variance
 
 
 def quantile_lookup(const double[:] curve, double p, double tol):

@@ -31,7 +31,9 @@ A limit that does not exist (e.g. any log-type limit where S = 0) is NaN, never 
 from __future__ import annotations
 
 import bisect
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from math import isnan
 from typing import Any
 
 import numpy as np
@@ -40,7 +42,7 @@ import pandas as pd
 from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import InputError
 from oncotrial.results import Result
-from oncotrial.stats._inputs import ArrayLike, as_events, as_times
+from oncotrial.stats._inputs import ArrayLike, as_events, as_times, times_and_range
 from oncotrial.stats.km_scan import quantile_bisect, quantile_lookup, scan_arms
 from oncotrial.stats.normal import normal_quantile, wald_interval
 from oncotrial.stats.risk_table import RiskTable, risk_table
@@ -91,7 +93,7 @@ def pointwise_ci(
             np.maximum(lower, 0.0, out=lower)
             np.add(p, half, out=upper)
             return lower, np.minimum(upper, 1.0, out=upper)
-        zero = bisect.bisect_left(range(p.size), True, key=lambda j: bool(p[j] == 0.0))
+        zero = _tail_start(p, lambda v: v == 0.0)
         if conf_type == "log":
             factor = np.multiply(se, z, out=upper)
             np.exp(factor, out=factor)
@@ -228,20 +230,37 @@ def _lookup_r(y: np.ndarray, p: float, shift: float, bottom: float, top: float) 
 
 def _non_increasing(curve: np.ndarray) -> bool:
     """True if the curve has no NaN and never rises (then ``1 - curve`` is sorted)."""
-    if curve.size == 0 or np.isnan(curve[0]) or np.isnan(curve[-1]):
+    if curve.size == 0 or isnan(curve[0]) or isnan(curve[-1]):
         return False  # the last test spares a pass over a log-type band that reaches S = 0
-    return bool(np.all(curve[1:] <= curve[:-1]))  # False at any NaN
+    return bool((curve[1:] <= curve[:-1]).all())  # False at any NaN
 
 
 def _before_nan_tail(curve: np.ndarray) -> int | None:
     """The length of the curve's head if it never rises there and is NaN from there to the
     end (a log-type band where S reaches 0), else None."""
-    if curve.size < 2 or not np.isnan(curve[-1]):
+    if curve.size < 2 or not isnan(curve[-1]):
         return None
-    head = bisect.bisect_left(range(curve.size), True, key=lambda j: bool(np.isnan(curve[j])))
+    head = _tail_start(curve, isnan)
     if head == 0 or not np.isnan(curve[head:]).all() or not _non_increasing(curve[:head]):
         return None
     return head
+
+
+def _tail_start(values: np.ndarray, inside: Callable[[Any], bool]) -> int:
+    """Where the values for which ``inside`` holds start, if they are all at the end of
+    ``values`` (as the zeros of a curve that never rises, or the NaN of its log-type band;
+    callers that do not know it check): the length if the last value is not inside.
+
+    Probes 1, 2, 4, ... values back from the end until one is not inside, then bisects
+    that last stride: a one-row tail (a Kaplan-Meier curve reaches 0 only on its last
+    row) costs two reads, a tail of length m about 2 log2(m).
+    """
+    start, stride = values.size, 1  # values[start:] are inside
+    while start - stride >= 0 and inside(values[start - stride]):
+        start, stride = start - stride, 2 * stride
+    outside = max(start - stride, -1)  # values[outside] is not inside (or -1: none)
+    first = bisect.bisect_left(range(outside + 1, start), True, key=lambda j: inside(values[j]))
+    return outside + 1 + first
 
 
 def _findq_r_sorted(
@@ -536,11 +555,11 @@ def kaplan_meier(
         conventions: a resolved :class:`Conventions` (wins over the other arguments).
     """
     conv = conventions or resolve(profile, conf_type=conf_type, conf_level=conf_level)
-    t = as_times(time)
+    t, low, high = times_and_range(time)
     e = as_events(event, n=t.shape[0])
-    scanned = scan_arms(t, e, np.zeros(t.shape[0], dtype=np.int64), 1)
+    scanned = scan_arms(t, e, np.zeros(t.shape[0], dtype=np.int64), 1, (low, high))
     if scanned is not None:
-        return from_columns(scanned.tables[0], conv)
+        return from_columns(scanned.tables[0], conv, scanned.events[0])
     return from_risk_table(risk_table(t, e).columns([0]), conv)
 
 
@@ -557,10 +576,12 @@ def from_risk_table(table: RiskTable, conv: Conventions) -> KaplanMeier:
     return from_columns((*columns, np.empty_like(surv), np.empty_like(surv)), conv)
 
 
-def from_columns(columns: tuple[np.ndarray, ...], conv: Conventions) -> KaplanMeier:
+def from_columns(
+    columns: tuple[np.ndarray, ...], conv: Conventions, events: int | None = None
+) -> KaplanMeier:
     """Kaplan-Meier curve from its columns ``(time, n_risk, n_event, n_censor, survival,
     std_err, std_err_cumhaz, lower, upper)``, the last two arrays to write the pointwise CI
-    into: that CI and the median."""
+    into: that CI and the median. ``events``: the sum of ``n_event`` if known."""
     uniq, n_risk, n_event, n_censor, surv, se_surv, se_cumhaz, lower, upper = columns
     pointwise_ci(surv, se_cumhaz, conv.conf_type, conv.conf_level, out=(lower, upper))
     km = KaplanMeier(
@@ -574,7 +595,7 @@ def from_columns(columns: tuple[np.ndarray, ...], conv: Conventions) -> KaplanMe
         lower=lower,
         upper=upper,
         n=int(n_risk[0]) if n_risk.size else 0,
-        events=int(n_event.sum()),
+        events=int(n_event.sum()) if events is None else events,
         median=float("nan"),
         median_ci=(float("nan"), float("nan")),
         conventions=conv,

@@ -99,12 +99,15 @@ def km_logrank(
     n_strata = 1 if x.strata is None else len(x.strata)
     scanned = own = None
     if n_strata == 1 and rho == 0 and gamma == 0 and k <= JOINT_LABELS:
-        scanned = scan_arms(x.time, x.event, x.codes, k)
+        scanned = scan_arms(x.time, x.event, x.codes, k, x.time_range)
         if scanned is None:
             own = label_tables(x.time, x.event, x.codes, k)
     if scanned is not None or own is not None:
         if scanned is not None:
-            curves = {g: from_columns(scanned.tables[i], conv) for i, g in enumerate(x.levels)}
+            curves = {
+                g: from_columns(scanned.tables[i], conv, scanned.events[i])
+                for i, g in enumerate(x.levels)
+            }
             expected, variance = scanned.expected, scanned.variance
         else:
             assert own is not None

@@ -47,16 +47,25 @@ MAX_ARMS = 16
 class ArmTables:
     """Per arm ``(time, n_risk, n_event, n_censor, survival, std_err, std_err_cumhaz,
     lower, upper)`` at its distinct times (``lower`` and ``upper`` unwritten, room for the
-    pointwise CI), and the log-rank expected events and variance matrix of the arms."""
+    pointwise CI) and its number of events, and the log-rank expected events and variance
+    matrix of the arms."""
 
     tables: list[tuple[np.ndarray, ...]]
+    events: list[int]
     expected: np.ndarray
     variance: np.ndarray
 
 
-def scan_arms(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int) -> ArmTables | None:
+def scan_arms(
+    time: np.ndarray,
+    event: np.ndarray,
+    arm: np.ndarray,
+    k: int,
+    time_range: tuple[float, float] | None = None,
+) -> ArmTables | None:
     """Tables and log-rank sums of validated inputs (times >= 0, 0/1 int8 events, arm
-    codes 0..k-1); None if the extension is missing or the keys do not fit."""
+    codes 0..k-1; ``time_range``: the smallest and largest time, if known); None if the
+    extension is missing or the keys do not fit."""
     if _scan is None or not 1 <= k <= MAX_ARMS:
         return None
     # the loops read contiguous memory: a strided view (e.g. t[::2]) is copied, once
@@ -65,7 +74,7 @@ def scan_arms(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int) -> A
     days = whole_days(time, n, k)
     if days is not None:
         return _counted(time, event, arm, k, int(days.max()))
-    layout = _time_key_layout(time, _scan.KEY_BITS - 1 - (k - 1).bit_length())
+    layout = _time_key_layout(time, _scan.KEY_BITS - 1 - (k - 1).bit_length(), time_range)
     if layout is None:
         return None
     offset, time_bits = layout
@@ -75,8 +84,7 @@ def scan_arms(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int) -> A
     bounds = np.zeros(k + 1, dtype=np.int64)
     np.cumsum(subjects, out=bounds[1:])
     block = _table_block(_scan.block_size(n, k))
-    tables, expected, variance = _scan.scan(keys, bounds, subjects, time_bits, offset, block)
-    return ArmTables(tables, expected, variance)
+    return ArmTables(*_scan.scan(keys, bounds, subjects, time_bits, offset, block))
 
 
 _spare: list[np.ndarray] = []
@@ -125,10 +133,12 @@ def quantile_bisect(curve: np.ndarray, p: float, tol: float) -> tuple[float, int
     return _scan.quantile_bisect(np.asarray(curve, dtype=float), p, tol)
 
 
-def _time_key_layout(time: np.ndarray, room: int) -> tuple[int, int] | None:
+def _time_key_layout(
+    time: np.ndarray, room: int, time_range: tuple[float, float] | None = None
+) -> tuple[int, int] | None:
     """``(offset, time_bits)`` of the time keys (:func:`~oncotrial.stats.risk_table.
     time_key_base`); None if they need more than ``room`` bits."""
-    _, offset, top = time_key_base(time)
+    _, offset, top = time_key_base(time, time_range)
     time_bits = max(top - offset, 1).bit_length()
     return None if time_bits > room else (offset, time_bits)
 
@@ -154,7 +164,6 @@ def _counted(time: np.ndarray, event: np.ndarray, arm: np.ndarray, k: int, top: 
     starts = np.arange(subjects.shape[0] + 1, dtype=np.int64) << (time_bits + 1)
     bounds = np.searchsorted(cells, starts).astype(np.int64)
     block = _table_block(_scan.block_size(cells.shape[0], subjects.shape[0]))
-    tables, expected, variance = _scan.scan(
-        cells.view(np.uint64), bounds, subjects, time_bits, 0, block, weights, True
+    return ArmTables(
+        *_scan.scan(cells.view(np.uint64), bounds, subjects, time_bits, 0, block, weights, True)
     )
-    return ArmTables(tables, expected, variance)

@@ -38,7 +38,7 @@ from scipy import special
 from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import DataError, InputError
 from oncotrial.results import Result
-from oncotrial.stats._inputs import ArrayLike, as_events, as_groups, as_times
+from oncotrial.stats._inputs import ArrayLike, as_events, as_groups, times_and_range
 from oncotrial.stats.risk_table import RiskTable, risk_table
 
 
@@ -130,6 +130,8 @@ class Prepared:
     reference: Any
     strata: tuple[Any, ...] | None
     s_codes: np.ndarray | None
+    time_range: tuple[float, float] | None = None
+    """Smallest and largest time."""
 
     @property
     def k(self) -> int:
@@ -146,7 +148,7 @@ def prepare(
     reference: Any,
 ) -> Prepared:
     """Validate the inputs of :func:`logrank` (clear errors naming column, row and value)."""
-    t = as_times(time)
+    t, low, high = times_and_range(time)
     n = t.shape[0]
     e = as_events(event, n=n)
     levels, codes = group_codes(group, "group", n, min_levels=2)
@@ -165,7 +167,7 @@ def prepare(
     strata_levels, s_codes = (None, None)
     if strata is not None:
         strata_levels, s_codes = group_codes(strata, "strata", n, min_levels=1)
-    return Prepared(t, e, levels, codes, ref, strata_levels, s_codes)
+    return Prepared(t, e, levels, codes, ref, strata_levels, s_codes, (low, high))
 
 
 def test_result(

@@ -182,18 +182,25 @@ def _packed_keys(
     return keys, offset
 
 
-def time_key_base(time: np.ndarray) -> tuple[np.ndarray, int, int]:
+def time_key_base(
+    time: np.ndarray, time_range: tuple[float, float] | None = None
+) -> tuple[np.ndarray, int, int]:
     """The times' bit patterns as uint64 (-0.0, the only time >= 0 with its sign bit set,
     read as 0.0), the offset to subtract from the positive ones (the bits of the binade
     below the smallest positive time, so that the keys need as few bits as possible), and
-    the largest pattern."""
+    the largest pattern. ``time_range``: the smallest and largest time, if known; when the
+    smallest is positive, the patterns' extremes are theirs (non-negative doubles order
+    like their bits) and the times are not read."""
     bits = time.view(np.uint64)
-    top = int(bits.max())
-    if top >> 63:
-        bits = bits & _SIGN_MASK
+    if time_range is not None and time_range[0] > 0:
+        smallest, top = (int(b) for b in np.array(time_range).view(np.uint64))
+    else:
         top = int(bits.max())
-    bottom = int(bits.min())
-    smallest = bottom if bottom else int(bits.min(where=bits > 0, initial=top))
+        if top >> 63:
+            bits = bits & _SIGN_MASK
+            top = int(bits.max())
+        bottom = int(bits.min())
+        smallest = bottom if bottom else int(bits.min(where=bits > 0, initial=top))
     exponent = smallest >> _MANTISSA_BITS
     offset = ((exponent - 1) << _MANTISSA_BITS) if exponent > 0 else 0
     return bits, offset, top
