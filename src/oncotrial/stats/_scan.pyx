@@ -41,7 +41,7 @@ cdef enum:
 
 
 def pack_keys(
-    const double[::1] time, const int8_t[::1] event, const int64_t[::1] arm, uint64_t offset,
+    object time, const int8_t[::1] event, const int64_t[::1] arm, uint64_t offset,
     int time_bits, bint whole=False,
 ):
     """``(arm << time_bits | time key) << 1 | event`` per subject, as uint64, and the sum
@@ -58,23 +58,36 @@ def pack_keys(
     order like the integers, and ``np.sort`` sorts them as doubles, which numpy does faster
     than 64-bit integers (its AVX-512 float sort). :func:`scan` masks the bit off.
     """
-    cdef Py_ssize_t i, n = time.shape[0]
-    cdef uint64_t bits, sign = <uint64_t>1 << 63, flag = 0 if whole else FLOAT_ORDER
+    cdef const double[::1] times = time
+    # the bit patterns read as integers (no memcpy: the loop then vectorizes)
+    cdef const uint64_t[::1] pattern = None if whole else time.view(np.uint64)
+    cdef Py_ssize_t i, n = times.shape[0]
+    cdef uint64_t bits, sign = <uint64_t>1 << 63
     cdef int64_t arm_sum = 0
     if event.shape[0] != n or arm.shape[0] != n:
         raise ValueError("time, event, arm: one value per subject each")
     out = np.empty(n, dtype=np.uint64)
-    cdef uint64_t[::1] keys = out
+    if n == 0:
+        return out, 0
+    cdef uint64_t[::1] key_view = out
+    cdef uint64_t* keys = &key_view[0]
+    cdef const int64_t* codes = &arm[0]
+    cdef const int8_t* status = &event[0]
+    cdef const uint64_t* patterns = &pattern[0] if not whole else NULL
+    cdef const double* values = &times[0]
     with nogil:
-        for i in range(n):
-            if whole:
-                bits = <uint64_t>time[i]
-            else:
-                memcpy(&bits, &time[i], sizeof(double))
-                bits &= ~sign
-                bits = bits - offset if bits else 0
-            keys[i] = (((<uint64_t>arm[i]) << time_bits | bits) << 1) | <uint64_t>event[i] | flag
-            arm_sum += arm[i]
+        if whole:
+            for i in range(n):
+                keys[i] = ((<uint64_t>codes[i] << time_bits | <uint64_t>values[i]) << 1) | <uint64_t>status[i]
+                arm_sum += codes[i]
+        else:
+            for i in range(n):
+                bits = patterns[i] & ~sign
+                # bits - offset, but 0 stays 0, without a 64-bit compare (SSE2 has none, so
+                # that the loop vectorizes): (bits | -bits) >> 63 is 1 unless bits is 0
+                bits -= offset & (0 - ((bits | (0 - bits)) >> 63))
+                keys[i] = ((<uint64_t>codes[i] << time_bits | bits) << 1) | <uint64_t>status[i] | FLOAT_ORDER
+                arm_sum += codes[i]
     return out, arm_sum
 
 
