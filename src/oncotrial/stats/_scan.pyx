@@ -45,7 +45,8 @@ def pack_keys(
     int time_bits, bint whole=False,
 ):
     """``(arm << time_bits | time key) << 1 | event`` per subject, as uint64, and the sum
-    of the arm codes (with two arms, the subjects of arm 1).
+    of the arm codes (with two arms, the subjects of arm 1). ``time``: a contiguous float64
+    array.
 
     A time >= 0 orders like its IEEE-754 bits read as an unsigned integer; ``time key`` is
     those bits less ``offset`` (0.0 and -0.0 give 0), below ``2 ** time_bits``
@@ -78,7 +79,8 @@ def pack_keys(
     with nogil:
         if whole:
             for i in range(n):
-                keys[i] = ((<uint64_t>codes[i] << time_bits | <uint64_t>values[i]) << 1) | <uint64_t>status[i]
+                bits = <uint64_t>values[i]
+                keys[i] = ((<uint64_t>codes[i] << time_bits | bits) << 1) | <uint64_t>status[i]
                 arm_sum += codes[i]
         else:
             for i in range(n):
@@ -86,7 +88,8 @@ def pack_keys(
                 # bits - offset, but 0 stays 0, without a 64-bit compare (SSE2 has none, so
                 # that the loop vectorizes): (bits | -bits) >> 63 is 1 unless bits is 0
                 bits -= offset & (0 - ((bits | (0 - bits)) >> 63))
-                keys[i] = ((<uint64_t>codes[i] << time_bits | bits) << 1) | <uint64_t>status[i] | FLOAT_ORDER
+                bits = (<uint64_t>codes[i] << time_bits | bits) << 1
+                keys[i] = bits | <uint64_t>status[i] | FLOAT_ORDER
                 arm_sum += codes[i]
     return out, arm_sum
 
