@@ -10,6 +10,7 @@ for a 64-bit key (which fall back to numpy).
 from __future__ import annotations
 
 import contextlib
+import math
 import weakref
 from collections.abc import Iterator
 
@@ -28,6 +29,7 @@ from oncotrial.stats.km import (
     _findq_r_sorted,
     _last_distinct,
     _last_distinct_if_near,
+    _tail_start,
     kaplan_meier,
 )
 from oncotrial.stats.km_logrank import km_logrank
@@ -357,6 +359,17 @@ def test_quantile_of_a_band_with_a_nan_tail_by_bisection(
     with _path(compiled):
         fast = _findq_r_sorted(time[:head], band[:head], p, 1e-8, False)
     np.testing.assert_array_equal(fast, whole)
+
+
+def test_tail_start_finds_the_run_at_the_end_by_galloping() -> None:
+    # reference: walk back one value at a time; every tail length up to 70, NaN and zeros
+    for m in range(71):
+        for start in range(m + 1):
+            curve = np.linspace(1.0, 0.1, m)
+            curve[start:] = np.nan
+            assert _tail_start(curve, math.isnan) == start
+            curve[start:] = 0.0
+            assert _tail_start(curve, lambda v: v == 0.0) == start
 
 
 def test_a_nan_inside_the_band_is_not_a_tail() -> None:
