@@ -16,7 +16,7 @@ from collections.abc import Iterator
 
 import numpy as np
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from oncotrial.stats import km_scan
@@ -26,13 +26,16 @@ from oncotrial.stats.km import (
     _findq_r,
     _findq_r_above,
     _findq_r_curve,
+    _findq_r_looked_up,
     _findq_r_sorted,
     _last_distinct,
     _last_distinct_if_near,
     _tail_start,
     kaplan_meier,
+    pointwise_ci,
 )
 from oncotrial.stats.km_logrank import km_logrank
+from oncotrial.stats.normal import normal_quantile
 
 CURVE_FIELDS = (
     "time",
@@ -359,6 +362,92 @@ def test_quantile_of_a_band_with_a_nan_tail_by_bisection(
     with _path(compiled):
         fast = _findq_r_sorted(time[:head], band[:head], p, 1e-8, False)
     np.testing.assert_array_equal(fast, whole)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    seed=st.integers(0, 2**31),
+    block=st.sampled_from([1, 2, 3, 7, 64, 512]),
+    p=st.sampled_from([0.1, 0.25, 0.5, 0.5, 0.75, 0.9]),
+    level=st.sampled_from([0.5, 0.8, 0.95, 0.99]),
+)
+def test_log_band_lookup_by_blocks_equals_reading_every_row(
+    seed: int, block: int, p: float, level: float
+) -> None:
+    # curves with ties, heavy censoring, a last death that takes S to 0 (bands NaN there)
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(1, 300))
+    t = np.round(rng.exponential(10.0, n), int(rng.integers(0, 3)))
+    e = (rng.random(n) < rng.choice([0.3, 0.8, 1.0])).astype(int)
+    km = kaplan_meier(t, e, conf_type="log", conf_level=level)
+    z = normal_quantile(level)
+    tol = 1e-8
+    for band, upper in ((km.lower, False), (km.upper, True)):
+        whole = km_scan._scan.quantile_lookup(band, p, tol)
+        blocks = km_scan._scan.log_band_lookup(
+            band, km.survival, km.std_err_cumhaz, z, upper, p, tol, block
+        )
+        assert blocks[1:] == whole[1:]  # i1, i2, near
+        for limit in (p - tol, p, p + tol):  # the tests `top` answers
+            assert (blocks[0] >= limit) == (whole[0] >= limit)
+        np.testing.assert_array_equal(
+            _findq_r_looked_up(km.time, band, p, tol, blocks), _r_search(km.time, band, p)
+        )
+
+
+@settings(max_examples=500, deadline=None)
+@given(
+    steps=st.lists(
+        st.tuples(
+            st.sampled_from([1.0, 0.9, 0.6, 0.51, 0.505, 0.5, 0.5, 0.495, 0.49, 0.3, 0.0]),
+            st.sampled_from([0.0, 0.0, 1e-9, 1e-3, 0.005, 0.01, 0.02, 0.3, np.inf]),
+        ),
+        min_size=1,
+        max_size=40,
+    ),
+    block=st.sampled_from([1, 2, 3, 5]),
+    p=st.sampled_from([0.5, 0.5 - 1e-9, 0.49, 0.51, 0.7]),
+    level=st.sampled_from([0.5, 0.95]),
+)
+# the upper band at 0.495 (1 - band = 0.505 >= p + tol), then rising to 0.4997 inside the
+# next block (S flat, the SE up by 0.01): that block must be read
+@example(steps=[(0.495, 0.0), (0.495, 0.0), (0.49, 0.0), (0.49, 0.01)], block=2, p=0.5, level=0.95)
+def test_log_band_lookup_on_tight_bands(
+    steps: list[tuple[float, float]], block: int, p: float, level: float
+) -> None:
+    # any curve that never rises with SEs that never fall, not only Kaplan-Meier ones: flat
+    # stretches make a block's bounds exact, SE jumps make the upper band rise again after
+    # it crossed, values at 1 - p make `near`; the bands are pointwise_ci's
+    surv = np.sort([s for s, _ in steps])[::-1].copy()
+    se = np.cumsum([h for _, h in steps])
+    lower, upper = pointwise_ci(surv, se, "log", level)
+    z = normal_quantile(level)
+    for band, is_upper in ((lower, False), (upper, True)):
+        whole = km_scan._scan.quantile_lookup(band, p, 1e-8)
+        blocks = km_scan._scan.log_band_lookup(band, surv, se, z, is_upper, p, 1e-8, block)
+        assert blocks[1:] == whole[1:]
+        for limit in (p - 1e-8, p, p + 1e-8):
+            assert (blocks[0] >= limit) == (whole[0] >= limit)
+
+
+def test_log_band_lookup_skips_the_rows_far_from_the_crossing() -> None:
+    # the point of it: past the band's crossing of 1 - p, blocks are skipped; a band that
+    # is not the log band of this curve (here: raised after the crossing) shows it
+    rng = np.random.default_rng(7)
+    km = kaplan_meier(rng.exponential(10.0, 5000), rng.random(5000) < 0.8, conf_type="log")
+    z = normal_quantile(0.95)
+    fake = km.upper.copy()
+    fake[-1000:-900] = 0.51  # 1 - band = 0.49 = p there: read, it would be the answer
+    whole = km_scan._scan.quantile_lookup(fake, 0.49, 1e-8)
+    blocks = km_scan._scan.log_band_lookup(
+        fake, km.survival, km.std_err_cumhaz, z, True, 0.49, 1e-8
+    )
+    assert whole[1] == fake.size - 1000 + 1 and whole[3]
+    assert blocks[1] < fake.size - 1000 and not blocks[3]  # that block was never read
+    genuine = km_scan._scan.log_band_lookup(
+        km.upper, km.survival, km.std_err_cumhaz, z, True, 0.49, 1e-8
+    )
+    assert genuine[1] == blocks[1]
 
 
 def test_tail_start_finds_the_run_at_the_end_by_galloping() -> None:

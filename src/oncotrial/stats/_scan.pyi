@@ -24,4 +24,14 @@ def scan(
     whole: bool = ...,
 ) -> tuple[list[tuple[np.ndarray, ...]], list[int], np.ndarray, np.ndarray]: ...
 def quantile_lookup(curve: np.ndarray, p: float, tol: float) -> tuple[float, int, int, bool]: ...
+def log_band_lookup(
+    band: np.ndarray,
+    surv: np.ndarray,
+    se_cumhaz: np.ndarray,
+    z: float,
+    upper: bool,
+    p: float,
+    tol: float,
+    block: int = ...,
+) -> tuple[float, int, int, bool]: ...
 def quantile_bisect(curve: np.ndarray, p: float, tol: float) -> tuple[float, int, int]: ...

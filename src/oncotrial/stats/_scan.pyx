@@ -23,7 +23,7 @@ with them to about 1e-15 relative.
 
 import numpy as np
 
-from libc.math cimport INFINITY, fabs, sqrt
+from libc.math cimport INFINITY, exp, fabs, sqrt
 from libc.stdint cimport int8_t, int64_t, uint64_t
 from libc.string cimport memcpy
 
@@ -317,6 +317,60 @@ def scan(
     return tables, [tabs[a].events for a in range(k)], expected, variance
 
 
+cdef struct Lookup:
+    # R findq's two lookups folded over y = (0, 1 - curve), one value at a time
+    double top, bottom, best1, best2
+    Py_ssize_t i1, i2
+    bint near
+
+
+cdef void lookup_start(Lookup* s, double p, double tol) noexcept nogil:
+    """The state after ``y[0] = 0`` (the origin)."""
+    s.top = s.bottom = 0.0
+    s.best1 = s.best2 = INFINITY
+    s.i1 = s.i2 = -1
+    s.near = fabs(p) < tol
+    if tol >= p:
+        s.best1, s.i1 = 0.0, 0
+    if -tol >= p:
+        s.best2, s.i2 = 0.0, 0
+
+
+cdef void lookup_fold(
+    Lookup* s, const double[:] curve, Py_ssize_t start, Py_ssize_t stop, double p, double tol
+) noexcept nogil:
+    """Fold ``y[j + 1] = 1 - curve[j]`` for ``start <= j < stop`` into the state (NaN
+    values change nothing: every comparison with them is false)."""
+    cdef Py_ssize_t j, i1 = s.i1, i2 = s.i2
+    cdef double y, top = s.top, bottom = s.bottom, best1 = s.best1, best2 = s.best2
+    cdef bint near = s.near
+    for j in range(start, stop):  # the state in locals: registers, not memory
+        y = 1.0 - curve[j]
+        if y > top:
+            top = y
+        if y < bottom:
+            bottom = y
+        if y + tol >= p and y < best1:
+            best1 = y
+            i1 = j + 1
+        if y - tol >= p and y < best2:
+            best2 = y
+            i2 = j + 1
+        if fabs(y - p) < tol:
+            near = True
+    s.top, s.bottom, s.best1, s.best2 = top, bottom, best1, best2
+    s.i1, s.i2, s.near = i1, i2, near
+
+
+cdef tuple lookup_result(Lookup* s, double p, double tol):
+    """``(top, i1, i2, near)``, an index -1 where ``p`` lies outside the range it needs."""
+    if p < s.bottom + tol or p > s.top + tol:
+        s.i1 = -1
+    if p < s.bottom - tol or p > s.top - tol:
+        s.i2 = -1
+    return s.top, s.i1, s.i2, s.near
+
+
 def quantile_lookup(const double[:] curve, double p, double tol):
     """R ``findq``'s two lookups on ``y = (0, 1 - curve)`` in one pass (survival 3.5).
 
@@ -326,30 +380,68 @@ def quantile_lookup(const double[:] curve, double p, double tol):
     outside ``[min y + tol, max y + tol]`` (``- tol``); ``near``: some ``y`` is within
     ``tol`` of ``p``. The same comparisons as :func:`oncotrial.stats.km._lookup_r`.
     """
-    cdef Py_ssize_t j, m = curve.shape[0], i1 = -1, i2 = -1
-    cdef double y = 0.0, top = 0.0, bottom = 0.0, best1 = INFINITY, best2 = INFINITY
-    cdef bint near = False
+    cdef Lookup s
+    lookup_start(&s, p, tol)
     with nogil:
-        for j in range(m + 1):
-            if j:
-                y = 1.0 - curve[j - 1]
-            if y > top:
-                top = y
-            if y < bottom:
-                bottom = y
-            if y + tol >= p and y < best1:
-                best1 = y
-                i1 = j
-            if y - tol >= p and y < best2:
-                best2 = y
-                i2 = j
-            if fabs(y - p) < tol:
-                near = True
-    if p < bottom + tol or p > top + tol:
-        i1 = -1
-    if p < bottom - tol or p > top - tol:
-        i2 = -1
-    return top, i1, i2, near
+        lookup_fold(&s, curve, 0, curve.shape[0], p, tol)
+    return lookup_result(&s, p, tol)
+
+
+cdef double BOUND_MARGIN = 1e-12
+"""Relative margin of a block's bounds: covers the rounding of the band's products and the
+difference between numpy's ``exp`` and libm's (a few units in the last place, ~1e-16)."""
+
+
+def log_band_lookup(
+    const double[:] band, const double[:] surv, const double[:] se_cumhaz, double z,
+    bint upper, double p, double tol, Py_ssize_t block=512,
+):
+    """:func:`quantile_lookup` of a log-transform pointwise band, reading only the blocks
+    of rows that can change its answer.
+
+    ``band`` must be what :func:`oncotrial.stats.km.pointwise_ci` wrote for the curve
+    ``surv`` (never rising) with the standard errors ``se_cumhaz`` (never falling):
+    ``min(S e, 1)`` (``upper``) or ``S / e`` with ``e = exp(z se_cumhaz)``, ``z >= 0``.
+    On rows ``a..b`` of a block, S lies in ``[S_b, S_a]`` and e in ``[e_a, e_b]``, so the
+    band lies within ``[S_b e_a, S_a e_b]`` (upper) or ``[S_b / e_b, S_a / e_a]`` (lower),
+    widened by :data:`BOUND_MARGIN`; ``e_a`` is taken as the previous block's ``e_b``,
+    which is not larger (one ``exp`` a block). A block is skipped when all its
+    ``y = 1 - band`` lie below ``p - tol`` (no lookup takes them, and not ``near``), or
+    above the smallest ``y >= p + tol`` found so far (no lookup prefers them and they are
+    not ``near``). ``i1``, ``i2`` and ``near`` are then those of :func:`quantile_lookup`;
+    ``top`` is the largest ``y`` read, and answers the tests made of it (``top >= p``,
+    ``p > top +/- tol``) as the largest of all would: blocks are skipped only with every
+    ``y`` below ``p - tol``, or once a ``y >= p + tol`` has been read. Rows whose band or
+    bounds are NaN are never skipped
+    because of them (comparisons with NaN are false), and a NaN band value changes no
+    lookup anyway. Both bands lie within [0, 1], so a skipped ``y`` is never below the
+    origin's 0, the smallest ``y`` the range tests use.
+    """
+    cdef Py_ssize_t m = band.shape[0], a, b
+    cdef double e_a, e_b, low, high, y_low, y_high
+    cdef Lookup s
+    if surv.shape[0] != m or se_cumhaz.shape[0] != m or block < 1:
+        raise ValueError("band, surv, se_cumhaz: one value per row each; block >= 1")
+    lookup_start(&s, p, tol)
+    with nogil:
+        e_a = exp(z * se_cumhaz[0]) if m else 1.0
+        a = 0
+        while a < m:
+            b = min(a + block, m) - 1
+            e_b = exp(z * se_cumhaz[b])
+            if upper:
+                low, high = surv[b] * e_a, surv[a] * e_b
+            else:
+                low, high = surv[b] / e_b, surv[a] / e_a
+            y_low = 1.0 - high * (1.0 + BOUND_MARGIN)
+            y_high = 1.0 - low * (1.0 - BOUND_MARGIN)
+            e_a = e_b
+            # skipped: all y below p - tol (not reached yet), or above the smallest y >= p + tol
+            # found so far (infinite until one is)
+            if not (y_high < p - tol or y_low > s.best2):
+                lookup_fold(&s, band, a, b + 1, p, tol)
+            a = b + 1
+    return lookup_result(&s, p, tol)
 
 
 def quantile_bisect(const double[:] curve, double p, double tol):

@@ -43,7 +43,7 @@ from oncotrial.conventions import Conventions, resolve
 from oncotrial.errors import InputError
 from oncotrial.results import Result
 from oncotrial.stats._inputs import ArrayLike, as_events, as_times, times_and_range
-from oncotrial.stats.km_scan import quantile_bisect, quantile_lookup, scan_arms
+from oncotrial.stats.km_scan import log_band_lookup, quantile_bisect, quantile_lookup, scan_arms
 from oncotrial.stats.normal import normal_quantile, wald_interval
 from oncotrial.stats.risk_table import RiskTable, risk_table
 
@@ -339,6 +339,18 @@ def _findq_r_above(
     return _findq_r(np.concatenate(([0.0], time[start:])), np.concatenate(([0.0], y)), p, tol)
 
 
+def _findq_r_log_band(km: KaplanMeier, upper: bool, p: float, tol: float) -> float | None:
+    """:func:`_findq_r` of the curve's log-transform band (``upper`` or lower), as written by
+    :func:`pointwise_ci`, its lookups reading only the blocks of rows whose bounds (from S,
+    which never rises, and ``std_err_cumhaz``, which never falls) let them change the
+    answer (:func:`oncotrial.stats._scan.log_band_lookup`): a few blocks around where the
+    band crosses ``1 - p``, instead of every row. None if the extension is missing."""
+    band = km.upper if upper else km.lower
+    z = normal_quantile(km.conventions.conf_level)
+    found = log_band_lookup(band, km.survival, km.std_err_cumhaz, z, upper, p, tol)
+    return None if found is None else _findq_r_looked_up(km.time, band, p, tol, found)
+
+
 def _findq_r_finish(
     x1: float | None, x2: float | None, last_y: float, p: float, tol: float, xmax: float
 ) -> float:
@@ -445,16 +457,29 @@ class KaplanMeier(Result):
         ``quantile.survfit`` does, profile ``"sas"`` as PROC LIFETEST does (see
         :func:`_findq_r`, :func:`_findq_sas` and docs/CONVENTIONS.md).
         """
+        return self._quantile(p, own_bands=False)
+
+    def _quantile(self, p: float, own_bands: bool) -> tuple[float, float, float]:
+        """:meth:`quantile`; ``own_bands``: ``lower`` and ``upper`` are the bands that
+        :func:`pointwise_ci` has just written for this curve (:func:`from_columns`), so a
+        log-transform band can be read by blocks (:func:`_findq_r_log_band`)."""
         if not 0.0 < p < 1.0:
             raise InputError(
                 f"p: {p!r} is outside (0, 1); e.g. 0.5 for the median", field="p", value=p
             )
         tol = QUANTILE_TOLERANCE
+        conv = self.conventions
+        by_blocks = own_bands and conv.quantile_rule == "r" and conv.conf_type == "log"
         out = []
         for curve in (self.survival, self.lower, self.upper):
-            if self.conventions.quantile_rule == "sas":
+            found = None
+            if by_blocks and curve is not self.survival:
+                found = _findq_r_log_band(self, curve is self.upper, p, tol)
+            if conv.quantile_rule == "sas":
                 x = np.concatenate(([0.0], self.time))
                 out.append(_findq_sas(x, np.concatenate(([0.0], 1.0 - curve)), p, tol))
+            elif found is not None:
+                out.append(found)
             elif curve is self.upper:
                 out.append(_findq_r_above(self.time, self.survival, curve, p, tol))
             elif curve is self.survival or _non_increasing(curve):
@@ -600,7 +625,7 @@ def from_columns(
         median_ci=(float("nan"), float("nan")),
         conventions=conv,
     )
-    med, lo, hi = km.quantile(0.5)
+    med, lo, hi = km._quantile(0.5, own_bands=True)
     object.__setattr__(km, "median", med)
     object.__setattr__(km, "median_ci", (lo, hi))
     return km

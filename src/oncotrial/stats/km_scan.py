@@ -125,6 +125,23 @@ def quantile_lookup(curve: np.ndarray, p: float, tol: float) -> tuple[float, int
     return _scan.quantile_lookup(np.asarray(curve, dtype=float), p, tol)
 
 
+def log_band_lookup(
+    band: np.ndarray,
+    surv: np.ndarray,
+    se_cumhaz: np.ndarray,
+    z: float,
+    upper: bool,
+    p: float,
+    tol: float,
+) -> tuple[float, int, int, bool] | None:
+    """:func:`quantile_lookup` of a log-transform band of the curve ``surv``, reading only the
+    blocks of rows that can change the answer (:func:`oncotrial.stats._scan.log_band_lookup`);
+    None if the extension is missing."""
+    if _scan is None:
+        return None
+    return _scan.log_band_lookup(band, surv, se_cumhaz, z, upper, p, tol)
+
+
 def quantile_bisect(curve: np.ndarray, p: float, tol: float) -> tuple[float, int, int] | None:
     """The same lookups on a curve that never rises, by compiled bisection
     (:func:`oncotrial.stats._scan.quantile_bisect`); None if the extension is missing."""
