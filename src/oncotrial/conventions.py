@@ -123,6 +123,8 @@ def resolve(
                 f"sides: {sides!r} is not valid; use 1 or 2", field="sides", value=sides
             )
         overrides["sides"] = sides
+    if not overrides:
+        return base  # frozen: the one instance can be shared
     result = replace(base, **overrides)
     if any(getattr(result, k) != getattr(base, k) for k in overrides):
         result = replace(result, profile="custom")

@@ -13,14 +13,17 @@ log scale and exponentiated, ``exp(log r -/+ z se)``, as R ``confint.default`` o
 
 from __future__ import annotations
 
+import functools
 import math
 
 import numpy as np
 from scipy import special
 
 
+@functools.lru_cache(maxsize=64)
 def normal_quantile(conf_level: float) -> float:
-    """``z`` of a two-sided ``conf_level`` interval: ``Phi^-1(1 - (1 - conf_level) / 2)``."""
+    """``z`` of a two-sided ``conf_level`` interval: ``Phi^-1(1 - (1 - conf_level) / 2)``
+    (remembered: the same few levels are asked for again and again)."""
     return float(special.ndtri(1.0 - (1.0 - conf_level) / 2.0))
 
 
