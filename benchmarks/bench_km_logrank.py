@@ -4,7 +4,7 @@ Not a test. Usage (from the repository root, lifelines lives in ``.venv-bench``;
 docs/PERFORMANCE.md):
 
     .venv-bench/bin/python benchmarks/bench_km_logrank.py [--sizes 1e5 1e6 1e7]
-        [--repeat 7] [--no-r] [--no-lifelines] [--json FILE]
+        [--repeat 7] [--min-time 1] [--no-r] [--no-lifelines] [--json FILE]
 
 Timed: ``oncotrial.stats.km_logrank.km_logrank`` (Kaplan-Meier per arm with Greenwood SEs,
 log CIs and the median with its CI, and the log-rank test, from one counting pass), and one
@@ -14,12 +14,13 @@ Data: two arms, exponential times (hazard ratio 0.8) rounded to 3 decimals (ties
 censoring; the "int" variant uses whole days.
 
 Measurement, made for a shared machine: after one warm-up call each, argsort and oncotrial
-are timed alternately ``--repeat`` times (interleaved, so a burst of load hits both) and the
-best of each is kept, both as CPU time (``time.process_time``, this process only, all
-threads) and as wall time (``time.perf_counter``). The 1-minute load average is recorded
-before and after each row. lifelines and R are slow, so they run ``--slow-repeat`` times
-(default 1); R is timed inside R (``system.time``: elapsed, and user + system CPU),
-excluding reading the data.
+are timed alternately (interleaved, so a burst of load hits both), ``--repeat`` times and
+more until each has run ``--min-time`` CPU seconds (default 1: some 400 calls each at 1e5,
+the 7 rounds at 1e7), and the best of each is kept, both as CPU time
+(``time.process_time``, this process only, all threads) and as wall time
+(``time.perf_counter``). The 1-minute load average is recorded before and after each row.
+lifelines and R are slow, so they run ``--slow-repeat`` times (default 1); R is timed
+inside R (``system.time``: elapsed, and user + system CPU), excluding reading the data.
 """
 
 from __future__ import annotations
@@ -55,16 +56,22 @@ def timed(func: Callable[[], object]) -> tuple[float, float]:
 
 
 def best_interleaved(
-    funcs: dict[str, Callable[[], object]], repeat: int
+    funcs: dict[str, Callable[[], object]], repeat: int, min_time: float = 0.0
 ) -> dict[str, tuple[float, float]]:
-    """Best CPU and best wall time of each function, calls alternating between them."""
+    """Best CPU and best wall time of each function, calls alternating between them: at
+    least ``repeat`` rounds, and more until every function has run ``min_time`` CPU
+    seconds in all (as ``timeit``'s autorange: short calls get more samples)."""
     for func in funcs.values():
         func()  # warm-up: imports, first-touch allocations
     best = {name: (float("inf"), float("inf")) for name in funcs}
-    for _ in range(repeat):
+    spent = dict.fromkeys(funcs, 0.0)
+    rounds = 0
+    while rounds < repeat or min(spent.values()) < min_time:
         for name, func in funcs.items():
             cpu, wall = timed(func)
+            spent[name] += cpu
             best[name] = (min(best[name][0], cpu), min(best[name][1], wall))
+        rounds += 1
     return best
 
 
@@ -120,12 +127,20 @@ def run_r(t: np.ndarray, e: np.ndarray, g: np.ndarray, repeat: int) -> tuple[flo
 
 
 def bench_row(
-    n: int, integer: bool, repeat: int, slow_repeat: int, r: bool, lifelines: bool
+    n: int,
+    integer: bool,
+    repeat: int,
+    min_time: float,
+    slow_repeat: int,
+    r: bool,
+    lifelines: bool,
 ) -> dict[str, Any]:
     t, e, g = make_data(n, integer)
     load_before = os.getloadavg()[0]
     fast = best_interleaved(
-        {"argsort": lambda: np.argsort(t), "oncotrial": lambda: run_oncotrial(t, e, g)}, repeat
+        {"argsort": lambda: np.argsort(t), "oncotrial": lambda: run_oncotrial(t, e, g)},
+        repeat,
+        min_time,
     )
     row: dict[str, Any] = {"n": n, "times": "int" if integer else "float"}
     for name, (cpu, wall) in fast.items():
@@ -146,7 +161,13 @@ def bench_row(
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--sizes", nargs="+", type=float, default=[1e5, 1e6, 1e7])
-    parser.add_argument("--repeat", type=int, default=7)
+    parser.add_argument("--repeat", type=int, default=7, help="rounds at least")
+    parser.add_argument(
+        "--min-time",
+        type=float,
+        default=1.0,
+        help="CPU seconds each of argsort and oncotrial runs at least (more rounds if needed)",
+    )
     parser.add_argument("--slow-repeat", type=int, default=1)
     parser.add_argument("--no-r", action="store_true")
     parser.add_argument("--no-lifelines", action="store_true")
@@ -166,6 +187,7 @@ def main() -> None:
                 int(size),
                 integer,
                 args.repeat,
+                args.min_time,
                 args.slow_repeat,
                 not args.no_r,
                 not args.no_lifelines,
