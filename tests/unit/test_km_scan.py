@@ -364,6 +364,26 @@ def test_quantile_of_a_band_with_a_nan_tail_by_bisection(
     np.testing.assert_array_equal(fast, whole)
 
 
+def _lookup_by_blocks(
+    band: np.ndarray,
+    surv: np.ndarray,
+    se: np.ndarray,
+    level: float,
+    upper: bool,
+    p: float,
+    block: int,
+) -> tuple[float, int, int, bool]:
+    """The log band's lookup by blocks, checked against reading every row: the same
+    ``i1``, ``i2`` and ``near``, and a ``top`` that answers the tests made of it alike."""
+    whole = km_scan._scan.quantile_lookup(band, p, 1e-8)
+    z = normal_quantile(level)
+    blocks = km_scan._scan.log_band_lookup(band, surv, se, z, upper, p, 1e-8, block)
+    assert blocks[1:] == whole[1:]  # i1, i2, near
+    for limit in (p - 1e-8, p, p + 1e-8):  # the tests `top` answers
+        assert (blocks[0] >= limit) == (whole[0] >= limit)
+    return blocks
+
+
 @settings(max_examples=300, deadline=None)
 @given(
     seed=st.integers(0, 2**31),
@@ -380,18 +400,10 @@ def test_log_band_lookup_by_blocks_equals_reading_every_row(
     t = np.round(rng.exponential(10.0, n), int(rng.integers(0, 3)))
     e = (rng.random(n) < rng.choice([0.3, 0.8, 1.0])).astype(int)
     km = kaplan_meier(t, e, conf_type="log", conf_level=level)
-    z = normal_quantile(level)
-    tol = 1e-8
     for band, upper in ((km.lower, False), (km.upper, True)):
-        whole = km_scan._scan.quantile_lookup(band, p, tol)
-        blocks = km_scan._scan.log_band_lookup(
-            band, km.survival, km.std_err_cumhaz, z, upper, p, tol, block
-        )
-        assert blocks[1:] == whole[1:]  # i1, i2, near
-        for limit in (p - tol, p, p + tol):  # the tests `top` answers
-            assert (blocks[0] >= limit) == (whole[0] >= limit)
+        blocks = _lookup_by_blocks(band, km.survival, km.std_err_cumhaz, level, upper, p, block)
         np.testing.assert_array_equal(
-            _findq_r_looked_up(km.time, band, p, tol, blocks), _r_search(km.time, band, p)
+            _findq_r_looked_up(km.time, band, p, 1e-8, blocks), _r_search(km.time, band, p)
         )
 
 
@@ -421,13 +433,8 @@ def test_log_band_lookup_on_tight_bands(
     surv = np.sort([s for s, _ in steps])[::-1].copy()
     se = np.cumsum([h for _, h in steps])
     lower, upper = pointwise_ci(surv, se, "log", level)
-    z = normal_quantile(level)
     for band, is_upper in ((lower, False), (upper, True)):
-        whole = km_scan._scan.quantile_lookup(band, p, 1e-8)
-        blocks = km_scan._scan.log_band_lookup(band, surv, se, z, is_upper, p, 1e-8, block)
-        assert blocks[1:] == whole[1:]
-        for limit in (p - 1e-8, p, p + 1e-8):
-            assert (blocks[0] >= limit) == (whole[0] >= limit)
+        _lookup_by_blocks(band, surv, se, level, is_upper, p, block)
 
 
 def test_log_band_lookup_skips_the_rows_far_from_the_crossing() -> None:

@@ -411,10 +411,9 @@ def log_band_lookup(
     not ``near``). ``i1``, ``i2`` and ``near`` are then those of :func:`quantile_lookup`;
     ``top`` is the largest ``y`` read, and answers the tests made of it (``top >= p``,
     ``p > top +/- tol``) as the largest of all would: blocks are skipped only with every
-    ``y`` below ``p - tol``, or once a ``y >= p + tol`` has been read. Rows whose band or
-    bounds are NaN are never skipped
-    because of them (comparisons with NaN are false), and a NaN band value changes no
-    lookup anyway. Both bands lie within [0, 1], so a skipped ``y`` is never below the
+    ``y`` below ``p - tol``, or once a ``y >= p + tol`` has been read. A block whose bounds
+    are NaN is never skipped (comparisons with NaN are false), and a NaN band value changes
+    no lookup anyway. Both bands lie within [0, 1], so a skipped ``y`` is never below the
     origin's 0, the smallest ``y`` the range tests use.
     """
     cdef Py_ssize_t m = band.shape[0], a, b

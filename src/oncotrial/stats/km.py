@@ -475,11 +475,11 @@ class KaplanMeier(Result):
             found = None
             if by_blocks and curve is not self.survival:
                 found = _findq_r_log_band(self, curve is self.upper, p, tol)
-            if conv.quantile_rule == "sas":
+            if found is not None:
+                out.append(found)
+            elif conv.quantile_rule == "sas":
                 x = np.concatenate(([0.0], self.time))
                 out.append(_findq_sas(x, np.concatenate(([0.0], 1.0 - curve)), p, tol))
-            elif found is not None:
-                out.append(found)
             elif curve is self.upper:
                 out.append(_findq_r_above(self.time, self.survival, curve, p, tol))
             elif curve is self.survival or _non_increasing(curve):
